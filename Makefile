@@ -1,0 +1,54 @@
+# nfdoctor.netfilter: one entry point for setting up, auditing and testing.
+#   make audit   set up, audit this machine, print the summary, write the reports
+#   make test    set up and run every check (what CI runs)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON      ?= python3
+VENV        := $(CURDIR)/.venv
+BIN         := $(VENV)/bin
+VENV216     := $(CURDIR)/.venv-core216
+# ansible finds the collection through this path: it holds a link named
+# ansible_collections/nfdoctor/netfilter that points at this checkout.
+COLLECTIONS := $(CURDIR)/.build/collections
+COLL_LINK   := $(COLLECTIONS)/ansible_collections/nfdoctor/netfilter
+REPORT_DIR  ?= $(CURDIR)/reports
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(BIN):$(PATH)
+
+# Each area adds its test targets to TEST_TARGETS in its own mk/*.mk file.
+TEST_TARGETS :=
+
+.PHONY: help setup setup-core216 audit test lint clean
+help:
+	@echo "make audit        audit this machine and write reports to $(REPORT_DIR)"
+	@echo "make test         run the whole test suite (what CI runs)"
+	@echo "make lint         static checks only"
+
+$(VENV)/.stamp: requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $@
+
+$(VENV216)/.stamp: requirements/core216.txt
+	$(PYTHON) -m venv $(VENV216)
+	$(VENV216)/bin/pip install --quiet -r requirements/core216.txt
+	touch $@
+
+$(COLL_LINK):
+	mkdir -p $(dir $(COLL_LINK))
+	ln -sfn $(CURDIR) $(COLL_LINK)
+
+setup: $(VENV)/.stamp $(COLL_LINK)
+setup-core216: $(VENV216)/.stamp $(COLL_LINK)
+
+include $(sort $(wildcard mk/*.mk))
+
+test: $(TEST_TARGETS)
+	@echo "make test: all of $(TEST_TARGETS) passed"
+
+clean:
+	rm -rf .build reports tests/output .pytest_cache
