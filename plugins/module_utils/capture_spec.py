@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where every fact the audit reads lives on a host: the one list of them.
+
+``host_source`` reads these paths and runs these commands on a live host;
+``playbooks/capture.yml`` renders its POSIX shell collector from the same
+lists, so a captured tree always holds what the module will look for.
+
+Paths are host paths and may contain shell globs. ``{release}`` stands for the
+running kernel release. Commands are stored the way sosreport stores them:
+``sos_commands/<plugin>/<argv joined by '_'>``.
+"""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+MODPROBE_CONF_GLOBS = (
+    "/etc/modprobe.d/*.conf",
+    "/run/modprobe.d/*.conf",
+    "/usr/local/lib/modprobe.d/*.conf",
+    "/usr/lib/modprobe.d/*.conf",
+    "/lib/modprobe.d/*.conf",
+    "/etc/modprobe.conf",
+)
+
+MODULES_LOAD_GLOBS = (
+    "/etc/modules-load.d/*.conf",
+    "/run/modules-load.d/*.conf",
+    "/usr/local/lib/modules-load.d/*.conf",
+    "/usr/lib/modules-load.d/*.conf",
+    "/lib/modules-load.d/*.conf",
+    "/etc/modules",
+)
+
+NETWORKD_GLOBS = (
+    "/etc/systemd/network/*.network",
+    "/run/systemd/network/*.network",
+    "/usr/local/lib/systemd/network/*.network",
+    "/usr/lib/systemd/network/*.network",
+    "/lib/systemd/network/*.network",
+    "/etc/systemd/network/*.network.d/*.conf",
+    "/run/systemd/network/*.network.d/*.conf",
+    "/usr/local/lib/systemd/network/*.network.d/*.conf",
+    "/usr/lib/systemd/network/*.network.d/*.conf",
+    "/lib/systemd/network/*.network.d/*.conf",
+    "/etc/systemd/networkd.conf",
+    "/etc/systemd/networkd.conf.d/*.conf",
+    "/run/systemd/networkd.conf.d/*.conf",
+    "/usr/local/lib/systemd/networkd.conf.d/*.conf",
+    "/usr/lib/systemd/networkd.conf.d/*.conf",
+)
+
+# Where a conntrack flush may be scheduled, and what kind of file that is.
+SCHEDULE_GLOBS = (
+    ("/etc/crontab", "cron"),
+    ("/etc/cron.d/*", "cron"),
+    ("/var/spool/cron/*", "cron"),
+    ("/var/spool/cron/crontabs/*", "cron"),
+    ("/etc/cron.hourly/*", "script"),
+    ("/etc/cron.daily/*", "script"),
+    ("/etc/cron.weekly/*", "script"),
+    ("/etc/cron.monthly/*", "script"),
+    ("/etc/rc.local", "rc.local"),
+    ("/etc/rc.d/rc.local", "rc.local"),
+    ("/etc/systemd/system/*.service", "systemd"),
+    ("/run/systemd/system/*.service", "systemd"),
+)
+
+KERNEL_FILES = (
+    "/proc/sys/kernel/osrelease",
+    "/proc/sys/kernel/hostname",
+    "/proc/cmdline",
+    "/etc/os-release",
+    "/etc/hostname",
+    "/proc/modules",
+    "/lib/modules/{release}/modules.builtin",
+    "/lib/modules/{release}/modules.dep",
+    "/sys/module/bridge/refcnt",
+    "/sys/module/br_netfilter/refcnt",
+    "/sys/module/nf_conntrack/refcnt",
+    "/sys/module/nf_conntrack/parameters/hashsize",
+)
+
+NET_FILES = (
+    "/proc/sys/net/netfilter/nf_conntrack_count",
+    "/proc/sys/net/netfilter/nf_conntrack_max",
+    "/proc/sys/net/nf_conntrack_max",
+    "/proc/net/stat/nf_conntrack",
+    "/proc/sys/net/ipv4/ip_forward",
+    "/proc/sys/net/ipv4/conf/*/forwarding",
+    "/proc/sys/net/ipv6/conf/*/forwarding",
+    "/proc/net/snmp",
+    "/proc/sys/net/bridge/bridge-nf-call-iptables",
+    "/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+    "/proc/sys/net/bridge/bridge-nf-call-arptables",
+    "/proc/net/ip_tables_names",
+    "/proc/net/ip6_tables_names",
+    "/sys/class/net/*/brif/*",
+    "/sys/class/net/*/bridge/bridge_id",
+    "/run/systemd/netif/links/*",
+)
+
+# Files whose mere presence says what runs on the host.
+ENVIRONMENT_MARKERS = (
+    ("kubernetes", "/etc/kubernetes/kubelet.conf"),
+    ("kubernetes", "/var/lib/kubelet/config.yaml"),
+    ("kubernetes", "/etc/kubernetes/manifests"),
+    ("docker", "/var/run/docker.sock"),
+    ("docker", "/run/docker.sock"),
+    ("docker", "/etc/docker"),
+    ("containerd", "/run/containerd/containerd.sock"),
+    ("libvirt", "/etc/libvirt"),
+    ("networkd", "/lib/systemd/systemd-networkd"),
+    ("networkd", "/usr/lib/systemd/systemd-networkd"),
+)
+
+NAMESPACE_DIRS = (
+    ("named", "/var/run/netns"),
+    ("named", "/run/netns"),
+    ("container", "/var/run/docker/netns"),
+    ("container", "/run/docker/netns"),
+)
+
+CRASH_DIRS = ("/var/crash",)
+CRASH_FILES = ("/var/crash/*/vmcore-dmesg.txt", "/var/crash/*/dmesg.*")
+
+# Per process: the collector keeps these for processes in D state and for
+# kernel threads whose stack is in a path the checks know.
+PROCESS_FILES = ("stat", "status", "stack", "wchan", "cmdline")
+
+# Commands, with the sosreport plugin directory their output is filed under.
+# None of them loads a module: iptables-save only dumps tables the kernel
+# already has, nft and conntrack are only run when their modules are loaded.
+CAPTURE_COMMANDS = (
+    {"plugin": "systemd", "argv": ["systemctl", "--version"]},
+    {"plugin": "networking", "argv": ["iptables-save"]},
+    {"plugin": "networking", "argv": ["ip6tables-save"]},
+    {"plugin": "networking", "argv": ["nft", "list", "ruleset"], "requires_module": "nf_tables"},
+    {"plugin": "networking", "argv": ["conntrack", "-S"], "requires_module": "nf_conntrack_netlink"},
+    {"plugin": "kernel", "argv": ["uname", "-a"]},
+    {"plugin": "kernel", "argv": ["lsmod"]},
+    {"plugin": "networking", "argv": ["ip", "-d", "link"]},
+)
+
+CAPTURE_FILES = (
+    KERNEL_FILES + NET_FILES + MODPROBE_CONF_GLOBS + MODULES_LOAD_GLOBS
+    + NETWORKD_GLOBS + tuple(path for path, _kind in SCHEDULE_GLOBS)
+    + CRASH_FILES
+)
+
+
+def sos_name(argv):
+    """The file name sosreport gives a command's output: argv joined by '_'."""
+    return "_".join(argv).replace(" ", "_").replace("/", ".")

@@ -1,0 +1,519 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build the facts document (docs/architecture.md) from one HostSource.
+
+Every file and command is read once, here, and handed to a pure parser. The
+order matters only where a later section needs an earlier one (the kernel
+release names the modules directory; loaded modules decide which commands are
+safe to run). A section that fails unexpectedly becomes an entry in
+``errors`` and the rest of the document is still built: an audit that dies on
+one odd file helps nobody.
+"""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+import time
+import traceback
+
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec as spec
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.host_source import HostSource
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.kernel_release import parse_kernel_release
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.known_bad_kernels import has_feature
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_crash import parse_vmcore_dmesg
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import (
+    disabling_directives,
+    modprobe_facts,
+    modules_load_facts,
+)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_netfilter_rules import (
+    parse_iptables_save,
+    parse_nft_ruleset,
+    summarise_rules,
+)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd import networkd_facts
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
+    parse_brctl_show,
+    parse_conntrack_S,
+    parse_conntrack_stat_table,
+    parse_ip_link,
+    parse_lsmod,
+    parse_modules_builtin,
+    parse_modules_dep,
+    parse_os_release,
+    parse_proc_modules,
+    parse_proc_pid_stat,
+    parse_proc_stack,
+    parse_snmp,
+    parse_sysctl_a,
+    parse_sysctl_value,
+)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_schedules import find_conntrack_flushes
+
+SCHEMA_VERSION = 1
+
+# Modules whose presence, absence or state the checks reason about.
+RELEVANT_MODULES = (
+    "nf_conntrack", "nf_conntrack_ipv4", "nf_conntrack_ipv6", "nf_nat", "nf_nat_ipv4", "nf_nat_ipv6",
+    "nf_defrag_ipv4", "nf_defrag_ipv6", "iptable_nat", "ip6table_nat", "xt_conntrack", "xt_state",
+    "nf_conntrack_netlink", "nft_ct", "nft_nat", "nft_chain_nat", "nf_tables", "ip_tables",
+    "iptable_filter", "iptable_mangle", "nfnetlink_queue", "xt_NFQUEUE", "bridge", "br_netfilter",
+    "xt_MASQUERADE", "nf_nat_masquerade_ipv4", "ipt_MASQUERADE",
+)
+BR_NF_SYSCTLS = ("bridge-nf-call-iptables", "bridge-nf-call-ip6tables", "bridge-nf-call-arptables")
+
+# Kernel stack symbols that put a stuck process on a path the checks know.
+STACK_PATHS = (
+    ("module_request", ("__request_module", "call_usermodehelper_exec", "nf_ct_l3proto_try_module_get",
+                        "request_module", "nf_ct_netns_get", "nf_ct_l3proto_module_put")),
+    ("netns_cleanup", ("cleanup_net", "inet_frags_exit_net", "copy_net_ns", "setup_net", "net_drop_ns",
+                       "ops_exit_list", "rtnl_net_dumpid", "unregister_pernet_subsys")),
+    ("nf_queue", ("nf_queue", "__nf_queue", "nfqnl_enqueue_packet")),
+)
+STACK_READ_LIMIT = 64
+
+
+def _sysctl_path(key):
+    return "/proc/sys/" + key.replace(".", "/")
+
+
+class Gatherer(object):
+    """Collects the facts of one host. ``run()`` returns the document."""
+
+    def __init__(self, root="/", sample_interval=0.0, timeout=10.0, max_bytes=None):
+        kwargs = {"timeout": timeout}
+        if max_bytes:
+            kwargs["max_bytes"] = max_bytes
+        self.src = HostSource(root, **kwargs)
+        self.sample_interval = max(0.0, float(sample_interval or 0))
+        self._sysctl_a = None
+        self.facts = {
+            "schema_version": SCHEMA_VERSION,
+            "root": self.src.root,
+            "captured": self.src.captured,
+            "gathered_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+
+    # ------------------------------------------------------------ plumbing
+    def run(self):
+        for name in ("identity", "kernel", "modules", "rules", "conntrack", "interfaces", "forwarding",
+                     "br_netfilter", "networkd", "namespaces", "processes", "crash", "schedules",
+                     "environment"):
+            try:
+                getattr(self, "_gather_" + name)()
+            except Exception as exc:  # a bug must not cost the operator the whole audit
+                self.src.error("gather:%s" % name, "internal error %s: %s (%s)" % (
+                    type(exc).__name__, exc, traceback.format_exc().strip().splitlines()[-2].strip()))
+                self.facts.setdefault(name, None)
+        self.facts["errors"] = self.src.errors
+        return self.facts
+
+    def _problems(self, source, result):
+        for problem in (result or {}).get("problems", []) if isinstance(result, dict) else []:
+            self.src.error(source, problem)
+
+    def sysctl(self, key):
+        """Integer value of a sysctl: /proc/sys first, then a captured `sysctl -a`."""
+        text = self.src.read(_sysctl_path(key))
+        if text is not None:
+            return parse_sysctl_value(text)
+        if self.src.captured:
+            if self._sysctl_a is None:
+                output = self.src.command(["sysctl", "-a"])
+                self._sysctl_a = parse_sysctl_a(output) if output else {}
+            if key in self._sysctl_a:
+                return parse_sysctl_value(self._sysctl_a[key])
+        return None
+
+    # ------------------------------------------------------------ sections
+    def _gather_identity(self):
+        text = self.src.read("/etc/hostname") or self.src.read("/proc/sys/kernel/hostname")
+        hostname = text.strip().splitlines()[0] if text and text.strip() else None
+        if hostname is None and self.src.captured:
+            hostname = os.path.basename(self.src.root.rstrip("/"))
+        self.facts["hostname"] = hostname
+        release = self.src.read("/etc/os-release") or self.src.read("/usr/lib/os-release")
+        self.facts["os"] = parse_os_release(release) if release else None
+
+    def _kernel_release(self):
+        text = self.src.read("/proc/sys/kernel/osrelease")
+        if text and text.strip():
+            return text.strip()
+        uname = self.src.command(["uname", "-a"], sos_names=["uname"])
+        if uname is None and self.src.captured:
+            uname = self.src.read("/uname")
+        fields = uname.split() if uname else []
+        if len(fields) >= 3:
+            return fields[2]
+        uname_r = self.src.command(["uname", "-r"])
+        return uname_r.strip() if uname_r and uname_r.strip() else None
+
+    def _gather_kernel(self):
+        release = self._kernel_release()
+        if release is None:
+            self.src.error("kernel", "kernel release not found (/proc/sys/kernel/osrelease, uname -a)")
+            kernel = {"release": None, "version": None, "flavour": "unknown", "distro_release": []}
+        else:
+            kernel = parse_kernel_release(release)
+        cmdline = self.src.read("/proc/cmdline")
+        kernel["cmdline"] = cmdline.strip() if cmdline else None
+        self.facts["kernel"] = kernel
+
+    def _gather_modules(self):
+        text = self.src.read("/proc/modules")
+        if text is not None:
+            loaded = parse_proc_modules(text)
+            self._problems("/proc/modules", loaded)
+        else:
+            lsmod = self.src.command(["lsmod"])
+            loaded = parse_lsmod(lsmod) if lsmod is not None else None
+            if loaded is None:
+                self.src.error("/proc/modules", "loaded modules unknown (no /proc/modules, no lsmod output)")
+        release = self.facts["kernel"].get("release")
+        builtin, available = set(), None
+        if release:
+            for base in ("/lib/modules/%s" % release, "/usr/lib/modules/%s" % release):
+                text = self.src.read(base + "/modules.builtin")
+                if text is not None:
+                    builtin.update(parse_modules_builtin(text))
+                dep = self.src.read(base + "/modules.dep", max_bytes=16 * 1024 * 1024)
+                if dep is not None:
+                    available = set(parse_modules_dep(dep))
+                if text is not None or dep is not None:
+                    break
+        for name in RELEVANT_MODULES:
+            # A /sys/module entry without refcnt is a built-in module.
+            if self.src.isdir("/sys/module/" + name) and not self.src.exists("/sys/module/%s/refcnt" % name):
+                builtin.add(name)
+        modprobe_files = self.src.read_files(spec.MODPROBE_CONF_GLOBS)
+        modprobe = modprobe_facts(modprobe_files, self.facts["kernel"].get("cmdline"),
+                                  module_init_tools=self.facts["kernel"].get("flavour") in ("el5", "el6"))
+        self._problems("modprobe.d", modprobe)
+        load = modules_load_facts(self.src.read_files(spec.MODULES_LOAD_GLOBS))
+        self._problems("modules-load.d", load)
+        self.facts["modules"] = {
+            "loaded": loaded["modules"] if loaded else None,
+            "builtin": sorted(builtin),
+            "available": sorted(n for n in RELEVANT_MODULES if n in available) if available is not None else None,
+            "modprobe": {k: modprobe[k] for k in ("files", "directives", "cmdline_blacklist")},
+            "modules_load": load["entries"],
+        }
+
+    def module_loaded(self, name):
+        mods = self.facts.get("modules") or {}
+        return name in (mods.get("loaded") or {}) or name in (mods.get("builtin") or [])
+
+    def _gather_rules(self):
+        rules, sources = [], []
+        tables = {}
+        for family, path, tool in (("ipv4", "/proc/net/ip_tables_names", "iptables-save"),
+                                   ("ipv6", "/proc/net/ip6_tables_names", "ip6tables-save")):
+            text = self.src.read(path)
+            names = [line.strip() for line in (text or "").splitlines() if line.strip()]
+            tables[family] = names
+            if self.src.captured:
+                output = self.src.command([tool])
+            elif names:
+                # Only the tables the kernel already has: naming another would load its module.
+                chunks = [self.src.command([tool, "-t", name]) for name in names]
+                output = "\n".join(c for c in chunks if c)
+            else:
+                output = None
+            if output:
+                parsed = parse_iptables_save(output, source=tool)
+                self._problems(tool, parsed)
+                rules.extend(parsed["rules"])
+                sources.append(tool)
+        # nft talks netlink; asking for the ruleset would load nf_tables if it were absent.
+        if self.src.captured or self.module_loaded("nf_tables"):
+            output = self.src.command(["nft", "list", "ruleset"])
+            if output:
+                parsed = parse_nft_ruleset(output)
+                self._problems("nft list ruleset", parsed)
+                rules.extend(parsed["rules"])
+                sources.append("nft list ruleset")
+        summary = summarise_rules(rules)
+        self.facts["netfilter_rules"] = {
+            "iptables_tables": tables["ipv4"],
+            "ip6tables_tables": tables["ipv6"],
+            "sources": sources,
+            "nfqueue": summary["nfqueue"],
+            "nat_in_use": summary["nat_in_use"],
+            "masquerade_in_use": summary["masquerade_in_use"],
+            "conntrack_match_in_use": summary["conntrack_match_in_use"],
+            "rule_count": summary["rule_count"],
+        }
+
+    def _conntrack_stats(self):
+        text = self.src.read("/proc/net/stat/nf_conntrack")
+        if text is not None:
+            stats = parse_conntrack_stat_table(text)
+            stats["source"] = "/proc/net/stat/nf_conntrack"
+        elif self.src.captured or self.module_loaded("nf_conntrack_netlink"):
+            output = self.src.command(["conntrack", "-S"])
+            if output is None:
+                return None
+            stats = parse_conntrack_S(output)
+            stats["source"] = "conntrack -S"
+        else:
+            if self.module_loaded("nf_conntrack"):
+                self.src.error("/proc/net/stat/nf_conntrack",
+                               "not present (CONFIG_NF_CONNTRACK_PROCFS off?); conntrack -S not run because it "
+                               "would load nf_conntrack_netlink")
+            return None
+        self._problems(stats["source"], stats)
+        return stats
+
+    def _gather_conntrack(self):
+        count = self.sysctl("net.netfilter.nf_conntrack_count")
+        maximum = self.sysctl("net.netfilter.nf_conntrack_max")
+        if maximum is None:
+            maximum = self.sysctl("net.nf_conntrack_max")
+        hashsize = self.src.read("/sys/module/nf_conntrack/parameters/hashsize")
+        stats = self._conntrack_stats()
+        rates = None
+        if stats and self.sample_interval > 0 and not self.src.captured:
+            started = time.time()
+            time.sleep(self.sample_interval)
+            second = self._conntrack_stats()
+            elapsed = max(time.time() - started, 1e-6)
+            if second:
+                rates = {"interval": round(elapsed, 3), "per_second": {}}
+                for key, value in second["totals"].items():
+                    if key != "entries" and key in stats["totals"]:
+                        rates["per_second"][key] = round((value - stats["totals"][key]) / elapsed, 3)
+                stats = second
+        if stats:
+            stats = {k: stats[k] for k in ("source", "columns", "cpus", "totals") if k in stats}
+        self.facts["conntrack"] = {
+            "count": count,
+            "max": maximum,
+            "fill_ratio": round(float(count) / maximum, 4) if count is not None and maximum else None,
+            "hashsize": parse_sysctl_value(hashsize) if hashsize else None,
+            "stats": stats,
+            "rates": rates,
+        }
+
+    def _gather_interfaces(self):
+        interfaces, bridges = [], {}
+        names = self.src.listdir("/sys/class/net")
+        if names:
+            interfaces = names
+            for name in names:
+                if self.src.isdir("/sys/class/net/%s/bridge" % name):
+                    bridges[name] = {"ports": self.src.listdir("/sys/class/net/%s/brif" % name)}
+        else:
+            link = self.src.command(["ip", "-d", "link"], sos_names=["ip_-d_address", "ip_-o_-d_link", "ip_link",
+                                                                      "ip_-o_link", "ip_address"])
+            if link:
+                parsed = parse_ip_link(link)
+                interfaces = sorted(parsed["interfaces"])
+                for name, info in parsed["interfaces"].items():
+                    if info.get("kind") == "bridge":
+                        bridges.setdefault(name, {"ports": []})
+                for name, info in parsed["interfaces"].items():
+                    if info.get("master") in bridges:
+                        bridges[info["master"]]["ports"].append(name)
+            brctl = self.src.command(["brctl", "show"])
+            if brctl:
+                for name, ports in parse_brctl_show(brctl).items():
+                    bridges.setdefault(name, {"ports": []})
+                    bridges[name]["ports"] = sorted(set(bridges[name]["ports"]) | set(ports))
+            interfaces = sorted(set(interfaces) | set(bridges))
+        self.facts["interfaces"] = interfaces
+        self.facts["bridges"] = bridges
+
+    def _gather_forwarding(self):
+        per_if = {}
+        for name in self.facts["interfaces"]:
+            v4 = self.sysctl("net.ipv4.conf.%s.forwarding" % name)
+            v6 = self.sysctl("net.ipv6.conf.%s.forwarding" % name)
+            if v4 is not None or v6 is not None:
+                per_if[name] = {"ipv4": v4, "ipv6": v6}
+        snmp_text = self.src.read("/proc/net/snmp")
+        snmp = parse_snmp(snmp_text) if snmp_text is not None else {}
+        ip = snmp.get("Ip") or {}
+        self.facts["forwarding"] = {
+            "ipv4": self.sysctl("net.ipv4.ip_forward"),
+            "ipv6": self.sysctl("net.ipv6.conf.all.forwarding"),
+            "interfaces": per_if,
+            "snmp_ip": {k: ip[k] for k in ("InAddrErrors", "OutDiscards", "ForwDatagrams", "InDiscards")
+                        if k in ip} or None,
+        }
+
+    def _gather_br_netfilter(self):
+        modules = self.facts["modules"]
+        kernel = self.facts["kernel"]
+        available = modules.get("available")
+        module_available = None if available is None else ("br_netfilter" in available
+                                                             or "br_netfilter" in modules["builtin"])
+        split = has_feature(kernel, "br_netfilter_split") if kernel.get("version") else None
+        if module_available:
+            split = True
+        sysctls = {}
+        for name in BR_NF_SYSCTLS:
+            sysctls[name] = self.sysctl("net.bridge." + name)
+        blocked = disabling_directives(self._modprobe_view(), "br_netfilter")
+        self.facts["br_netfilter"] = {
+            "loaded": self.module_loaded("br_netfilter"),
+            "module_available": module_available,
+            "split_kernel": split,
+            "sysctls": sysctls,
+            "persisted_in": [e for e in modules["modules_load"] if e.get("module") == "br_netfilter"],
+            "blocked_by": blocked,
+        }
+
+    def _modprobe_view(self):
+        modprobe = self.facts["modules"]["modprobe"]
+        return {"files": modprobe["files"], "directives": modprobe["directives"],
+                "cmdline_blacklist": modprobe["cmdline_blacklist"], "problems": []}
+
+    def _systemd_version(self):
+        output = self.src.command(["systemctl", "--version"]) or self.src.command(["networkctl", "--version"])
+        if not output:
+            return None
+        first = output.strip().splitlines()[0].split() if output.strip() else []
+        if len(first) >= 2 and first[0] == "systemd":
+            digits = ""
+            for ch in first[1]:
+                if not ch.isdigit():
+                    break
+                digits += ch
+            if digits:
+                return int(digits)
+        self.src.error("systemctl --version", "unexpected output: %r" % output[:80])
+        return None
+
+    def _gather_networkd(self):
+        files = {}
+        for pattern in spec.NETWORKD_GLOBS:
+            for path in self.src.glob(pattern):
+                if path in files or self.src.isdir(path):
+                    continue
+                files[path] = None if self.src.is_masked(path) else self.src.read(path)
+        files = {k: v for k, v in files.items() if v is not None or self.src.is_masked(k)}
+        installed = any(self.src.exists(p) for kind, p in spec.ENVIRONMENT_MARKERS if kind == "networkd")
+        links = self.src.listdir("/run/systemd/netif/links")
+        version = self._systemd_version() if (installed or files) else None
+        parsed = networkd_facts(files, self.facts["interfaces"], version)
+        self._problems("systemd-networkd", parsed)
+        self.facts["networkd"] = {
+            "installed": installed or bool(files),
+            "running": bool(links) if (self.src.exists("/run/systemd") or not self.src.captured) else None,
+            "version": version,
+            "conf": parsed["conf"],
+            "network_files": parsed["network_files"],
+        }
+
+    def _gather_namespaces(self):
+        named, container = [], []
+        for kind, directory in spec.NAMESPACE_DIRS:
+            for name in self.src.listdir(directory):
+                target = named if kind == "named" else container
+                if name not in target:
+                    target.append(name)
+        self.facts["namespaces"] = {"named": sorted(named), "container": sorted(container),
+                                    "count": len(named) + len(container)}
+
+    def _gather_processes(self):
+        stuck = []
+        denied = 0
+        for pid in self.src.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            stat_text = self.src.read("/proc/%s/stat" % pid)
+            if not stat_text:
+                continue
+            stat = parse_proc_pid_stat(stat_text)
+            if not stat or stat.get("state") not in ("D", "R"):
+                continue
+            if stat["state"] == "R" and not (stat.get("comm") or "").startswith(("kworker", "netns")):
+                continue
+            if len(stuck) >= STACK_READ_LIMIT:
+                self.src.error("/proc", "more than %d candidate processes; the rest were not read" % STACK_READ_LIMIT)
+                break
+            before = len(self.src.errors)
+            stack_text = self.src.read("/proc/%s/stack" % pid)
+            if stack_text is None and len(self.src.errors) > before:
+                denied += 1
+                del self.src.errors[before:]
+            frames = parse_proc_stack(stack_text)["frames"] if stack_text else []
+            symbols = [f.get("symbol") for f in frames]
+            matched = None
+            for path_name, markers in STACK_PATHS:
+                if any(sym in markers for sym in symbols):
+                    matched = path_name
+                    break
+            if stat["state"] == "R" and matched is None:
+                continue
+            cmdline = self.src.read("/proc/%s/cmdline" % pid, binary_ok=True, max_bytes=4096)
+            wchan = self.src.read("/proc/%s/wchan" % pid, max_bytes=256)
+            stuck.append({
+                "pid": int(pid),
+                "comm": stat.get("comm"),
+                "state": stat.get("state"),
+                "cmdline": cmdline.replace("\0", " ").strip() if cmdline else None,
+                "wchan": wchan.strip() if wchan and wchan.strip() not in ("", "0") else None,
+                "stack": frames,
+                "matched_path": matched,
+            })
+        if denied:
+            self.src.error("/proc/PID/stack", "%d stack(s) not readable (run as root / with become)" % denied)
+        self.facts["processes"] = {"stuck": stuck}
+
+    def _gather_crash(self):
+        dumps = []
+        for directory in spec.CRASH_DIRS:
+            for name in self.src.listdir(directory):
+                path = "%s/%s" % (directory, name)
+                if not self.src.isdir(path):
+                    continue
+                files = self.src.listdir(path)
+                entry = {"path": path, "files": files, "signature": None, "evidence": None}
+                for candidate in ("vmcore-dmesg.txt",) + tuple(f for f in files if f.startswith("dmesg.")):
+                    if candidate not in files:
+                        continue
+                    text = self.src.read("%s/%s" % (path, candidate), max_bytes=8 * 1024 * 1024)
+                    if not text:
+                        continue
+                    parsed = parse_vmcore_dmesg(text)
+                    entry["signature"] = parsed.get("signature")
+                    entry["evidence"] = parsed.get("rip") or parsed.get("panic")
+                    entry["evidence_file"] = "%s/%s" % (path, candidate)
+                    break
+                dumps.append(entry)
+        self.facts["crash"] = {"dumps": dumps}
+
+    def _gather_schedules(self):
+        jobs = []
+        for pattern, kind in spec.SCHEDULE_GLOBS:
+            for path in self.src.glob(pattern):
+                if self.src.isdir(path):
+                    continue
+                text = self.src.read(path, max_bytes=1024 * 1024)
+                if text:
+                    jobs.extend(find_conntrack_flushes(text, path, kind))
+        self.facts["conntrack_flush_jobs"] = jobs
+
+    def _gather_environment(self):
+        found = set()
+        for kind, path in spec.ENVIRONMENT_MARKERS:
+            if self.src.exists(path):
+                found.add(kind)
+        interfaces = self.facts.get("interfaces") or []
+        if "docker0" in interfaces:
+            found.add("docker")
+        if "virbr0" in interfaces:
+            found.add("libvirt")
+        if any(name.startswith(("cni", "flannel", "cali", "cilium", "kube-")) for name in interfaces):
+            found.add("kubernetes")
+        self.facts["environment"] = {
+            "kubernetes": "kubernetes" in found,
+            "container_runtimes": sorted(found & set(["docker", "containerd"])),
+            "libvirt": "libvirt" in found,
+        }
+
+
+def gather_facts(root="/", sample_interval=0.0, timeout=10.0):
+    """The facts document for the host at ``root``, without findings."""
+    return Gatherer(root, sample_interval=sample_interval, timeout=timeout).run()

@@ -1,0 +1,329 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place that touches a host: bounded, safe reads and commands.
+
+A ``HostSource`` answers "what does file X say" and "what does command Y print"
+for a live host (``root='/'``) or for a captured tree (any other root: files at
+their host paths under the root, command outputs under
+``sos_commands/<plugin>/<argv joined by '_'>``, as sosreport stores them).
+
+Why it is careful:
+
+* The audit must never change the host or trigger what it looks for, so every
+  command runs from an argv list, with ``LC_ALL=C``, stdin closed, and a
+  timeout; the caller decides which commands are safe to run at all.
+* A captured tree may be hostile or corrupt. Reads never leave the root
+  (symlinks are resolved and checked), never open device files or FIFOs
+  (which could block or never end), and stop at a size limit. Whatever goes
+  wrong becomes an entry in ``errors``; nothing here raises to the caller.
+* Under a captured root nothing on the machine running the module is read or
+  executed.
+"""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import errno
+import fnmatch
+import os
+import signal
+import stat
+import subprocess
+import threading
+import time
+
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import sos_name
+
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+DEFAULT_TIMEOUT = 10.0
+# Command search path on a live host; the module may run with a minimal PATH.
+SEARCH_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+MAX_LIST_ENTRIES = 100000
+
+
+def _decode(data):
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return data
+
+
+class HostSource(object):
+    """Read files and command outputs of one host, live or captured."""
+
+    def __init__(self, root="/", timeout=DEFAULT_TIMEOUT, max_bytes=DEFAULT_MAX_BYTES):
+        self.root = os.path.abspath(root or "/")
+        self.captured = self.root != "/"
+        self.timeout = float(timeout)
+        self.max_bytes = int(max_bytes)
+        self.errors = []
+        self._real_root = os.path.realpath(self.root)
+        self._sos_index = None
+
+    # ------------------------------------------------------------------ errors
+    def error(self, source, message):
+        entry = {"source": source, "message": message}
+        if entry not in self.errors:
+            self.errors.append(entry)
+
+    # ------------------------------------------------------------------ paths
+    def _resolve(self, path):
+        """Return (real path on this machine, reason) for a host path.
+
+        Symlinks inside a captured tree are resolved relative to the tree, so
+        an absolute link such as ``etc/foo -> /etc/passwd`` can never make us
+        read this machine's file.
+        """
+        if not self.captured:
+            return os.path.realpath(path), None
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        current = self._real_root
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if current != self._real_root:
+                    current = os.path.dirname(current)
+                continue
+            candidate = os.path.join(current, part)
+            if os.path.islink(candidate):
+                hops += 1
+                if hops > 40:
+                    return None, "too many levels of symbolic links"
+                try:
+                    target = os.readlink(candidate)
+                except OSError as exc:
+                    return None, "cannot read link: %s" % exc.strerror
+                if target.startswith("/"):
+                    current = self._real_root
+                target_parts = [p for p in target.split("/") if p not in ("", ".")]
+                parts = target_parts + parts
+                continue
+            current = candidate
+        if current != self._real_root and not current.startswith(self._real_root + os.sep):
+            return None, "path leaves the captured tree"
+        return current, None
+
+    def host_path(self, real):
+        """Map a path on this machine back to the host path it stands for."""
+        if not self.captured:
+            return real
+        rel = os.path.relpath(real, self._real_root)
+        return "/" + rel if rel != "." else "/"
+
+    def exists(self, path):
+        real, _reason = self._resolve(path)
+        return real is not None and os.path.lexists(real)
+
+    def isdir(self, path):
+        real, _reason = self._resolve(path)
+        return real is not None and os.path.isdir(real)
+
+    def is_masked(self, path):
+        """True when ``path`` is a link to /dev/null (systemd's way to mask)."""
+        full = path if not self.captured else os.path.join(self._real_root, path.lstrip("/"))
+        try:
+            return os.path.islink(full) and os.readlink(full) == "/dev/null"
+        except OSError:
+            return False
+
+    def listdir(self, path):
+        """Sorted entry names of a directory, [] when it is missing."""
+        real, reason = self._resolve(path)
+        if real is None:
+            self.error(path, reason)
+            return []
+        try:
+            names = os.listdir(real)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                self.error(path, "cannot list: %s" % exc.strerror)
+            return []
+        if len(names) > MAX_LIST_ENTRIES:
+            self.error(path, "more than %d entries; only the first were read" % MAX_LIST_ENTRIES)
+            names = names[:MAX_LIST_ENTRIES]
+        return sorted(names)
+
+    def glob(self, pattern):
+        """Host paths matching a glob whose wildcards are in file-name parts."""
+        parts = [p for p in pattern.split("/") if p]
+        found = ["/"]
+        for part in parts:
+            nxt = []
+            for base in found:
+                if any(ch in part for ch in "*?["):
+                    for name in self.listdir(base):
+                        if fnmatch.fnmatchcase(name, part):
+                            nxt.append(os.path.join(base, name))
+                else:
+                    candidate = os.path.join(base, part)
+                    if self.exists(candidate):
+                        nxt.append(candidate)
+            found = nxt
+            if not found:
+                break
+        return sorted(found)
+
+    # ------------------------------------------------------------------ files
+    def read(self, path, max_bytes=None, quiet_missing=True, binary_ok=False):
+        """Text of a host file, or None (and an entry in ``errors``).
+
+        Missing files are not errors unless ``quiet_missing`` is False: most
+        of what the audit reads exists only on some kernels. ``/dev/null``
+        links read as empty text (a masked unit).
+        """
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        if self.is_masked(path):
+            return ""
+        real, reason = self._resolve(path)
+        if real is None:
+            self.error(path, reason)
+            return None
+        try:
+            info = os.stat(real)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                if not quiet_missing:
+                    self.error(path, "not present")
+            else:
+                self.error(path, "cannot stat: %s" % exc.strerror)
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            if not stat.S_ISDIR(info.st_mode):
+                self.error(path, "not a regular file; not read")
+            return None
+        data = self._read_bounded(path, real, limit)
+        if data is None:
+            return None
+        if b"\0" in data and not binary_ok:
+            self.error(path, "binary content (NUL bytes); not parsed")
+            return None
+        return _decode(data)
+
+    def _read_bounded(self, path, real, limit):
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        try:
+            fd = os.open(real, flags)
+        except OSError as exc:
+            self.error(path, "cannot open: %s" % exc.strerror)
+            return None
+        chunks = []
+        size = 0
+        try:
+            while size <= limit:
+                try:
+                    chunk = os.read(fd, min(65536, limit + 1 - size))
+                except OSError as exc:
+                    if exc.errno == errno.EAGAIN:
+                        break
+                    self.error(path, "cannot read: %s" % exc.strerror)
+                    return None
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            os.close(fd)
+        data = b"".join(chunks)
+        if len(data) > limit:
+            self.error(path, "larger than %d bytes; only the start was read" % limit)
+            data = data[:limit]
+        return data
+
+    def read_files(self, patterns, max_bytes=None):
+        """{host path: text} for every regular file matching the globs."""
+        out = {}
+        for pattern in patterns:
+            for path in self.glob(pattern):
+                if path in out or self.isdir(path):
+                    continue
+                text = self.read(path, max_bytes=max_bytes)
+                if text is not None:
+                    out[path] = text
+        return out
+
+    # --------------------------------------------------------------- commands
+    def _sos_outputs(self):
+        """{file name: real path} of every file under ``sos_commands/*/``."""
+        if self._sos_index is None:
+            self._sos_index = {}
+            base = os.path.join(self._real_root, "sos_commands")
+            if os.path.isdir(base) and not os.path.islink(base):
+                for plugin in sorted(os.listdir(base)):
+                    pdir = os.path.join(base, plugin)
+                    if os.path.islink(pdir) or not os.path.isdir(pdir):
+                        continue
+                    for name in sorted(os.listdir(pdir)):
+                        self._sos_index.setdefault(name, "/sos_commands/%s/%s" % (plugin, name))
+        return self._sos_index
+
+    def command(self, argv, sos_names=None, max_bytes=None):
+        """Output of a command, or None when it is unavailable or failed.
+
+        Live: runs ``argv`` (the caller has made sure it is safe). Captured:
+        looks for the sosreport file named after the command (or any of
+        ``sos_names``) under ``sos_commands/*/``.
+        """
+        if self.captured:
+            names = [sos_name(argv)] + list(sos_names or [])
+            index = self._sos_outputs()
+            for name in names:
+                if name in index:
+                    return self.read(index[name], max_bytes=max_bytes)
+            return None
+        return self._run(argv, max_bytes)
+
+    def which(self, name):
+        if self.captured:
+            return None
+        for directory in SEARCH_PATH:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+        return None
+
+    def _run(self, argv, max_bytes=None):
+        label = " ".join(argv)
+        exe = self.which(argv[0])
+        if exe is None:
+            return None
+        env = {"LC_ALL": "C", "LANG": "C", "PATH": ":".join(SEARCH_PATH)}
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        devnull = open(os.devnull, "rb")
+        try:
+            # A new session, so a timeout can kill the command and its children.
+            proc = subprocess.Popen(
+                [exe] + list(argv[1:]), stdin=devnull,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                close_fds=True, preexec_fn=os.setsid)
+        except OSError as exc:
+            self.error(label, "cannot run: %s" % exc.strerror)
+            return None
+        finally:
+            devnull.close()
+        timed_out = []
+
+        def _kill():
+            timed_out.append(True)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+        timer = threading.Timer(self.timeout, _kill)
+        timer.start()
+        started = time.time()
+        try:
+            out, err = proc.communicate()
+        finally:
+            timer.cancel()
+        if timed_out:
+            self.error(label, "timed out after %.0f s (a process in D state may be holding a lock)"
+                       % (time.time() - started))
+            return None
+        if proc.returncode != 0:
+            message = _decode(err).strip().splitlines()
+            self.error(label, "exit code %s: %s" % (proc.returncode, message[-1] if message else "no message"))
+            return None
+        if len(out) > limit:
+            self.error(label, "output larger than %d bytes; only the start was read" % limit)
+            out = out[:limit]
+        return _decode(out)
