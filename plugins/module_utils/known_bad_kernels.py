@@ -85,6 +85,8 @@ KNOWN_BAD_KERNELS = (
             "el7": {"affected": True, "confidence": "low", "note": "backport status unconfirmed"},
         },
         "trigger": "conntrack_flush",
+        # Without a flush the race never fires: worth knowing, not worth a ticket.
+        "severity_latent": "info",
         "fixed_in": "upstream 4.13 (b0feacaad13a)",
         "references": ["https://git.kernel.org/linus/b0feacaad13a"],
         "mitigation": "stop flushing the table (delete only the entries you mean with conntrack -D filters), "
