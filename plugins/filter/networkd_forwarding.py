@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan the systemd-networkd forwarding fix from an nfdoctor facts document.
+
+Used by the role ``nfdoctor.netfilter.networkd_forwarding``: the decision of
+which drop-ins to write, with which keys, for which systemd version, lives
+here (controller side, unit-tested) so the role's tasks only write files.
+The version semantics come from ``module_utils.parse_networkd``.
+"""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import posixpath
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd import (
+    forwarding_effect,
+    parse_boolean,
+)
+
+DROPIN_NAME = "50-nfdoctor-forwarding.conf"
+# Used instead when the user already has a later drop-in that sets the same key:
+# drop-ins are read in lexical order of name and the last assignment wins.
+DROPIN_NAME_LATE = "zz-nfdoctor-forwarding.conf"
+CONF_DROPIN = "/etc/systemd/networkd.conf.d/zz-nfdoctor-forwarding.conf"
+ETC_NETWORK_DIR = "/etc/systemd/network"
+HEADER = "# Managed by Ansible (nfdoctor.netfilter.networkd_forwarding); local changes are overwritten.\n"
+
+FIRST_IPFORWARD = 219
+FIRST_PER_LINK = 256
+
+
+def _setting_file(settings, key):
+    setting = (settings or {}).get(key)
+    return setting.get("file") if isinstance(setting, dict) else None
+
+
+def _dropin_name_for(network_file, key):
+    """50-... unless a user drop-in sorting after it already sets ``key``."""
+    source = _setting_file(network_file.get("settings"), key)
+    if source and source.endswith(".conf") and posixpath.basename(source) > DROPIN_NAME \
+            and "nfdoctor-forwarding" not in posixpath.basename(source):
+        return DROPIN_NAME_LATE
+    return DROPIN_NAME
+
+
+def networkd_forwarding_plan(facts, links=None, ipv6=False, version=None):
+    """Return the plan for the role (see the role README for the fields)."""
+    if not isinstance(facts, dict):
+        raise AnsibleFilterError("networkd_forwarding_plan: expected the nfdoctor facts document (a dict), "
+                                 "got %s" % type(facts).__name__)
+    networkd = facts.get("networkd") or {}
+    plan = {"applicable": False, "skip_reason": "", "version": None, "mode": None, "links": [],
+            "dropins": [], "conf_dropin": None, "unmanaged_links": [], "verify_links": [],
+            "restart_required": False, "notes": []}
+    if not networkd.get("installed") or networkd.get("running") is False:
+        plan["skip_reason"] = "systemd-networkd is not %s on this host" % (
+            "running" if networkd.get("installed") else "installed")
+        return plan
+    # Without Jinja native types (ansible-core 2.16) a version from set_fact arrives as text.
+    if isinstance(version, str) and version.strip().isdigit():
+        version = int(version.strip())
+    version = version if isinstance(version, int) and not isinstance(version, bool) else networkd.get("version")
+    if not isinstance(version, int) or version < FIRST_IPFORWARD:
+        plan["skip_reason"] = ("systemd version %s: %s" % (
+            version, "unknown, cannot choose between IPForward= and IPv4Forwarding=" if version is None
+            else "predates IPForward= (v219); networkd does not touch forwarding"))
+        return plan
+    plan["version"] = version
+    plan["mode"] = "IPv4Forwarding" if version >= FIRST_PER_LINK else "IPForward"
+
+    active = [f for f in networkd.get("network_files") or []
+              if not f.get("shadowed_by") and not f.get("masked")]
+    managed = {}
+    for nfile in active:
+        for name in nfile.get("interfaces") or []:
+            managed.setdefault(name, nfile)
+
+    forwarding = facts.get("forwarding") or {}
+    if links:
+        if not isinstance(links, (list, tuple)) or not all(isinstance(x, str) for x in links):
+            raise AnsibleFilterError("networkd_forwarding_plan: links must be a list of interface names")
+        wanted = list(links)
+    elif forwarding.get("ipv4") == 1 or (facts.get("environment") or {}).get("container_runtimes"):
+        # The host routes (or runs containers that need it): every link networkd manages.
+        wanted = sorted(name for name in managed if name != "lo")
+    else:
+        plan["skip_reason"] = ("net.ipv4.ip_forward is %s and no links were named in "
+                               "nfdoctor_networkd_forwarding_links: this host does not forward"
+                               % forwarding.get("ipv4"))
+        return plan
+    plan["links"] = wanted
+    plan["unmanaged_links"] = [name for name in wanted if name not in managed]
+    if plan["unmanaged_links"]:
+        plan["notes"].append("not managed by systemd-networkd, left alone: %s" % ", ".join(plan["unmanaged_links"]))
+
+    conf = (networkd.get("conf") or {}).get("settings") or {}
+    chosen = []
+    for nfile in active:
+        targets = [name for name in nfile.get("interfaces") or [] if name in wanted]
+        if not targets:
+            continue
+        effect = forwarding_effect(version, nfile.get("settings") or {}, conf)
+        plan["verify_links"].extend(targets)
+        if effect["ipforward_ignored"]:
+            plan["notes"].append(
+                "%s: IPForward= is ignored by systemd %d; the drop-in's IPv4Forwarding=yes takes its place "
+                "(the file itself is not edited)" % (nfile["path"], version))
+        settings = nfile.get("settings") or {}
+        # "no": networkd writes 0, always fix. "kernel": networkd leaves the sysctl alone, so a drop-in
+        # only helps where a link is off now (networkd then turns it on when it reconfigures the link).
+        off_now = [name for name in targets
+                   if ((forwarding.get("interfaces") or {}).get(name) or {}).get("ipv4") != 1]
+        needs_ipv4 = effect["effective_ipv4_forwarding"] == "no" or (
+            effect["effective_ipv4_forwarding"] != "yes" and bool(off_now))
+        if plan["mode"] == "IPv4Forwarding":
+            needs_ipv6 = ipv6 and parse_boolean(_value(settings, "IPv6Forwarding")) is not True
+        else:
+            ipforward = _value(settings, "IPForward")
+            needs_ipv6 = ipv6 and not (parse_boolean(ipforward) is True or ipforward == "both")
+        if not (needs_ipv4 or needs_ipv6):
+            continue
+        chosen.append((nfile, targets, effect))
+
+    for nfile, targets, effect in chosen:
+        key = plan["mode"]
+        name = _dropin_name_for(nfile, key)
+        basename = posixpath.basename(nfile["path"])
+        if plan["mode"] == "IPForward":
+            # ipv4 only unless asked: IPv6 forwarding changes router behaviour (RA handling).
+            body = "[Network]\nIPForward=%s\n" % ("yes" if ipv6 else "ipv4")
+        else:
+            body = "[Network]\nIPv4Forwarding=yes\n" + ("IPv6Forwarding=yes\n" if ipv6 else "")
+        others = [n for n in nfile.get("interfaces") or [] if n not in targets]
+        if others:
+            plan["notes"].append("%s also applies to %s; forwarding is enabled there too"
+                                 % (nfile["path"], ", ".join(others)))
+        plan["dropins"].append({
+            "network_file": nfile["path"],
+            "path": posixpath.join(ETC_NETWORK_DIR, basename + ".d", name),
+            "links": list(nfile.get("interfaces") or []),
+            "content": HEADER + "# Why: %s\n" % effect["reason"].replace("\n", " ") + body,
+            "reason": effect["reason"],
+        })
+
+    if plan["mode"] == "IPv4Forwarding":
+        off = [k for k in (("IPv4Forwarding",) + (("IPv6Forwarding",) if ipv6 else ()))
+               if parse_boolean(_value(conf, k)) is False]
+        if off:
+            lines = "".join("%s=yes\n" % k for k in off)
+            where = ", ".join("%s:%s" % (conf[k].get("file"), conf[k].get("line")) for k in off)
+            plan["conf_dropin"] = {
+                "path": CONF_DROPIN,
+                "content": HEADER + "# Why: %s set to no in %s turns forwarding off globally and for every link\n"
+                           "# without its own setting; networkd.conf.d drop-ins are read in lexical order\n"
+                           "# across all directories and the last one wins, so this name sorts last.\n"
+                           % ("/".join(off), where) + "[Network]\n" + lines,
+                "reason": "networkd.conf sets %s=no (%s)" % ("/".join(off), where),
+            }
+            plan["restart_required"] = True  # networkd reads networkd.conf only at start
+            later = [k for k in off if posixpath.basename(conf[k].get("file") or "") > posixpath.basename(CONF_DROPIN)]
+            if later:
+                plan["notes"].append("%s sorts after %s and still wins; rename or edit it"
+                                     % (", ".join(conf[k]["file"] for k in later), CONF_DROPIN))
+    plan["applicable"] = True
+    return plan
+
+
+def _value(settings, key):
+    setting = (settings or {}).get(key)
+    if isinstance(setting, dict) and isinstance(setting.get("value"), str):
+        return setting["value"].strip().lower()
+    return None
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"networkd_forwarding_plan": networkd_forwarding_plan}
