@@ -1,0 +1,138 @@
+"""config_edit: safe reads, exact commenting, plan/apply with backups and no partial writes."""
+import os
+
+import pytest
+
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import config_edit as ce
+
+MARKER = "# disabled by test:"
+
+
+class FakeModule:
+    """The three AnsibleModule methods apply_plan uses, with the real semantics."""
+
+    def __init__(self):
+        self.failed = None
+
+    def backup_local(self, path):
+        backup = path + ".1234.2026-11-22@00:00:00~"
+        with open(path, "rb") as src, open(backup, "wb") as dst:
+            dst.write(src.read())
+        return backup
+
+    def atomic_move(self, src, dest):
+        if os.path.exists(dest):
+            os.chmod(src, os.stat(dest).st_mode & 0o7777)
+        os.rename(src, dest)
+
+    def set_mode_if_different(self, path, mode, changed):
+        os.chmod(path, mode)
+        return True
+
+    def fail_json(self, **kwargs):
+        self.failed = kwargs
+        raise SystemExit(1)
+
+
+def test_comment_out_keeps_everything_else_byte_for_byte():
+    text = "a\r\nblacklist x\n  install y \\\n   /bin/true\nlast-without-newline"
+    out = ce.comment_out_lines(text, [(2, 2), (3, 4)], MARKER)
+    assert out == ("a\r\n" + MARKER + " blacklist x\n" + MARKER + "   install y \\\n" + MARKER
+                   + "    /bin/true\nlast-without-newline")
+    assert ce.comment_out_lines(out, [(2, 2)], MARKER) == out
+
+
+def test_comment_out_nothing_is_identity():
+    text = "blacklist x\n"
+    assert ce.comment_out_lines(text, [], MARKER) == text
+
+
+def test_read_text_file_refusals(tmp_path):
+    assert ce.read_text_file(str(tmp_path / "missing")) is None
+    os.symlink(str(tmp_path / "nowhere"), str(tmp_path / "dangling"))
+    assert ce.read_text_file(str(tmp_path / "dangling")) is None
+    (tmp_path / "dir.conf").mkdir()
+    with pytest.raises(ce.ConfigEditError, match="is a directory, not a file"):
+        ce.read_text_file(str(tmp_path / "dir.conf"))
+    (tmp_path / "bin.conf").write_bytes(b"blacklist a\x00\x01")
+    with pytest.raises(ce.ConfigEditError, match="NUL bytes"):
+        ce.read_text_file(str(tmp_path / "bin.conf"))
+    (tmp_path / "latin1.conf").write_bytes(b"# \xe4\n")
+    with pytest.raises(ce.ConfigEditError, match="not UTF-8 text"):
+        ce.read_text_file(str(tmp_path / "latin1.conf"))
+    (tmp_path / "big.conf").write_bytes(b"#" * 200)
+    with pytest.raises(ce.ConfigEditError, match="more than the 100"):
+        ce.read_text_file(str(tmp_path / "big.conf"), max_bytes=100)
+    with pytest.raises(ce.ConfigEditError, match="not a regular file"):
+        ce.read_text_file("/dev/null")
+    (tmp_path / "ok.conf").write_text(u"blacklist \u00e9\n", encoding="utf-8")
+    assert ce.read_text_file(str(tmp_path / "ok.conf")) == u"blacklist \u00e9\n"
+
+
+def test_plan_diffs_and_no_op():
+    plan = ce.EditPlan()
+    assert plan.add("/x", "same\n", "same\n") is False
+    assert not plan.changed
+    plan.add("/etc/a.conf", "a\n", "# a\n")
+    plan.add("/etc/b.conf", None, "b\n", diff_before="vendor\n", before_header="/usr/lib/b.conf")
+    assert plan.diffs() == [
+        {"before": "a\n", "after": "# a\n", "before_header": "/etc/a.conf", "after_header": "/etc/a.conf"},
+        {"before": "vendor\n", "after": "b\n", "before_header": "/usr/lib/b.conf", "after_header": "/etc/b.conf"},
+    ]
+    with pytest.raises(ce.ConfigEditError, match="planned twice"):
+        plan.add("/etc/a.conf", "a\n", "b\n")
+
+
+def test_apply_plan_writes_backs_up_and_keeps_mode(tmp_path):
+    existing = tmp_path / "etc" / "a.conf"
+    existing.parent.mkdir()
+    existing.write_text("blacklist x\n")
+    os.chmod(str(existing), 0o600)
+    new = tmp_path / "etc" / "sub" / "b.conf"
+    plan = ce.EditPlan()
+    plan.add(str(existing), "blacklist x\n", "# blacklist x\n")
+    plan.add(str(new), None, "new\n", mode=0o640)
+    changed, backups = ce.apply_plan(FakeModule(), plan)
+    assert changed == [str(existing), str(new)]
+    assert existing.read_text() == "# blacklist x\n" and new.read_text() == "new\n"
+    assert os.stat(str(existing)).st_mode & 0o777 == 0o600
+    assert os.stat(str(new)).st_mode & 0o777 == 0o640
+    assert open(backups[str(existing)]).read() == "blacklist x\n"
+    assert str(new) not in backups
+    # no temporary file is left behind
+    assert not [n for n in os.listdir(str(existing.parent)) if n.startswith(ce.TEMP_PREFIX)]
+
+
+def test_apply_plan_refuses_a_file_changed_since_planning(tmp_path):
+    target = tmp_path / "a.conf"
+    target.write_text("blacklist x\n")
+    plan = ce.EditPlan()
+    plan.add(str(target), "blacklist x\n", "# blacklist x\n")
+    target.write_text("blacklist x\nblacklist y\n")  # someone else edits it meanwhile
+    module = FakeModule()
+    with pytest.raises(SystemExit):
+        ce.apply_plan(module, plan)
+    assert "changed while the plan was being made" in module.failed["msg"]
+    assert target.read_text() == "blacklist x\nblacklist y\n"
+    assert module.failed["files_changed"] == []
+
+
+def test_apply_plan_stops_at_first_failure_and_says_what_was_done(tmp_path):
+    good = tmp_path / "good.conf"
+    good.write_text("x\n")
+    blocker = tmp_path / "notadir"
+    blocker.write_text("i am a file\n")
+    plan = ce.EditPlan()
+    plan.add(str(good), "x\n", "# x\n")
+    plan.add(str(blocker / "b.conf"), None, "b\n")
+    module = FakeModule()
+    with pytest.raises(SystemExit):
+        ce.apply_plan(module, plan)
+    assert module.failed["files_changed"] == [str(good)]
+    assert "notadir" in module.failed["msg"]
+    assert blocker.read_text() == "i am a file\n"
+
+
+def test_host_path():
+    assert ce.host_path("/", "/etc/x") == "/etc/x"
+    assert ce.host_path("/srv/root", "/etc/x") == "/srv/root/etc/x"

@@ -1,0 +1,202 @@
+"""modprobe_unblock against temporary trees: plan, check mode, diff, backups, idempotence, refusals."""
+import hashlib
+import json
+import os
+import shutil
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.nfdoctor.netfilter.plugins.modules import modprobe_unblock
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "modprobe")
+MARKER = "# disabled by nfdoctor.netfilter.modprobe_unblock:"
+CONNTRACK_FAMILY = ["nf_conntrack", "nf_conntrack_ipv4", "nf_nat", "iptable_nat", "br_netfilter"]
+
+
+def run(capsys, check_mode=False, **args):
+    args.setdefault("modules", CONNTRACK_FAMILY)
+    args["_ansible_check_mode"] = check_mode
+    args["_ansible_diff"] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exit_info:
+            modprobe_unblock.main()
+    result = json.loads(capsys.readouterr().out)
+    result["rc"] = exit_info.value.code
+    return result
+
+
+def tree(tmp_path, name):
+    root = tmp_path / "root"
+    shutil.copytree(os.path.join(FIXTURES, name), str(root), symlinks=True)
+    (root / "proc").mkdir(exist_ok=True)
+    shutil.copy(str(root / "cmdline"), str(root / "proc" / "cmdline"))
+    return root
+
+
+def checksums(root):
+    sums = {}
+    for directory, dirs, files in os.walk(str(root)):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(directory, d))]:
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                sums[path] = "link:" + os.readlink(path)
+            else:
+                with open(path, "rb") as handle:
+                    sums[path] = hashlib.sha256(handle.read()).hexdigest()
+                sums[path] += " %o" % os.stat(path).st_mode
+    return sums
+
+
+def test_seed000_line_is_commented_with_backup(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    target = root / "etc/modprobe.d/blacklist.conf"
+    before = target.read_text()
+    os.chmod(str(target), 0o640)
+    result = run(capsys, root=str(root))
+    assert result["rc"] == 0 and result["changed"] is True
+    after = target.read_text()
+    assert after == before.replace("blacklist nf_conntrack_ipv4\n", MARKER + " blacklist nf_conntrack_ipv4\n")
+    assert oct(os.stat(str(target)).st_mode & 0o777) == oct(0o640)
+    assert result["files_changed"] == [str(target)]
+    backup = result["backups"][str(target)]
+    assert open(backup).read() == before
+    assert not backup.endswith(".conf")  # kmod must not read the backup
+    assert result["diff"] == [{"before": before, "after": after,
+                               "before_header": str(target), "after_header": str(target)}]
+    assert [(r["module"], r["kind"], r["line"]) for r in result["disabled_lines_removed"]] == [
+        ("nf_conntrack_ipv4", "blacklist", 6)]
+    assert result["cmdline_changes_needed"] == []
+    # a captured root: the initramfs of this machine is none of our business
+    assert result["initramfs_contains_config"] is None
+
+
+def test_second_run_changes_nothing(tmp_path, capsys):
+    root = tree(tmp_path, "ubuntu2204")
+    first = run(capsys, root=str(root))
+    assert first["changed"] is True
+    sums = checksums(root)
+    second = run(capsys, root=str(root))
+    assert second["changed"] is False
+    assert second["diff"] == [] and second["files_changed"] == [] and second["backups"] == {}
+    assert checksums(root) == sums
+
+
+def test_check_mode_writes_nothing_and_shows_the_diff(tmp_path, capsys):
+    root = tree(tmp_path, "ubuntu2204")
+    sums = checksums(root)
+    result = run(capsys, check_mode=True, root=str(root))
+    assert checksums(root) == sums
+    assert result["changed"] is True and result["backups"] == {}
+    target = str(root / "etc/modprobe.d/iptables-hardening.conf")
+    assert result["files_changed"] == [target]
+    diff = result["diff"][0]
+    removed = [line for line in diff["before"].splitlines() if line not in diff["after"].splitlines()]
+    assert removed == ["install nf_conntrack /bin/true", "install nf-nat /bin/false",
+                       "install br_netfilter \\", "    /bin/true"]
+    # dccp and sctp are not ours to re-enable
+    assert "\ninstall dccp /bin/true\n" in diff["after"]
+
+
+def test_check_mode_prediction_equals_real_run(tmp_path, capsys):
+    root = tree(tmp_path, "debian12")
+    predicted = run(capsys, check_mode=True, root=str(root))
+    applied = run(capsys, root=str(root))
+    assert predicted["diff"] == applied["diff"]
+    for diff in applied["diff"]:
+        path = diff["after_header"].split(" (new file")[0]
+        assert open(path).read() == diff["after"]
+
+
+def test_vendor_file_is_overridden_not_edited(tmp_path, capsys):
+    root = tree(tmp_path, "debian12")
+    vendor = root / "usr/lib/modprobe.d/60-vendor-nf.conf"
+    vendor_text = vendor.read_text()
+    result = run(capsys, root=str(root), modules=["br_netfilter"])
+    assert vendor.read_text() == vendor_text
+    override = root / "etc/modprobe.d/60-vendor-nf.conf"
+    text = override.read_text()
+    assert text.startswith("# Overrides /usr/lib/modprobe.d/60-vendor-nf.conf (same file name")
+    assert MARKER + " blacklist br_netfilter\n" in text
+    # the other vendor line is kept, so only br_netfilter's behaviour changes
+    assert "\ninstall nf_conntrack_netlink /bin/false\n" in text
+    assert oct(os.stat(str(override)).st_mode & 0o777) == oct(0o644)
+    assert result["backups"] == {}  # nothing existed to back up
+    diff = result["diff"][0]
+    assert diff["before"] == vendor_text and diff["before_header"] == str(vendor)
+    assert diff["after"] == text
+    assert [r["written_to"] for r in result["disabled_lines_removed"]] == ["/etc/modprobe.d/60-vendor-nf.conf"]
+    # module_blacklist= cannot be fixed from modprobe.d: reported instead
+    change = result["cmdline_changes_needed"][0]
+    assert (change["module"], change["param"], change["new_value"]) == ("br_netfilter", "module_blacklist", None)
+    assert run(capsys, root=str(root), modules=["br_netfilter"])["changed"] is False
+
+
+def test_shadowed_vendor_file_is_left_alone(tmp_path, capsys):
+    root = tree(tmp_path, "debian12")
+    # /usr/lib/modprobe.d/50-appliance.conf blacklists nf_conntrack, but the /etc copy hides it
+    result = run(capsys, root=str(root), modules=["nf_conntrack"])
+    assert result["changed"] is False
+    assert result["disabled_lines_removed"] == []
+
+
+def test_cmdline_change_is_reported_with_bootloader_line(tmp_path, capsys):
+    root = tree(tmp_path, "ubuntu2204")
+    (root / "etc/default").mkdir(parents=True)
+    (root / "etc/default/grub").write_text(
+        'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet splash modprobe.blacklist=nouveau,nf_conntrack"\n')
+    result = run(capsys, root=str(root), modules=["nf_conntrack"])
+    change = result["cmdline_changes_needed"][0]
+    assert change["new_value"] == "modprobe.blacklist=nouveau"
+    assert change["configured_in"] == [{"file": "/etc/default/grub", "line": 2,
+                                        "text": 'GRUB_CMDLINE_LINUX_DEFAULT="quiet splash '
+                                                'modprobe.blacklist=nouveau,nf_conntrack"'}]
+    assert "/etc/default/grub:2" in change["suggestion"]
+    # the boot loader file is reported, never edited
+    assert "nf_conntrack" in (root / "etc/default/grub").read_text()
+
+
+def test_healthy_tree_changes_nothing(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    (root / "etc/modprobe.d/blacklist.conf").write_text("blacklist nouveau\n")
+    sums = checksums(root)
+    result = run(capsys, root=str(root))
+    assert result["changed"] is False and checksums(root) == sums
+
+
+def test_binary_file_that_needs_no_edit_is_a_warning(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    (root / "etc/modprobe.d/firmware.conf").write_bytes(b"\x7fELF\x00\x01\x02")
+    result = run(capsys, root=str(root))
+    assert result["rc"] == 0
+    assert any("NUL bytes" in w for w in result["warnings_detail"])
+
+
+def test_directory_where_the_override_must_go_fails_and_changes_nothing(tmp_path, capsys):
+    root = tree(tmp_path, "debian12")
+    (root / "etc/modprobe.d/60-vendor-nf.conf").mkdir()
+    sums = checksums(root)
+    result = run(capsys, root=str(root), modules=["br_netfilter"])
+    assert result["rc"] == 1 and result["failed"] is True
+    assert "is a directory, not a file; left as it was" in result["msg"]
+    assert checksums(root) == sums
+
+
+def test_non_utf8_file_that_must_be_edited_fails_clearly(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    target = root / "etc/modprobe.d/blacklist.conf"
+    target.write_bytes(b"# Sch\xe4dliche Module\nblacklist nf_conntrack_ipv4\n")
+    sums = checksums(root)
+    result = run(capsys, root=str(root))
+    assert result["failed"] is True
+    assert result["msg"].startswith("/etc/modprobe.d/blacklist.conf disables nf_conntrack_ipv4 but cannot be "
+                                    "edited safely:")
+    assert "is not UTF-8 text" in result["msg"]
+    assert checksums(root) == sums
+
+
+def test_bad_arguments(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    assert "marker must be one line starting with '#'" in run(capsys, root=str(root), marker="disabled:")["msg"]
+    assert "not module names" in run(capsys, root=str(root), modules=["nf_conntrack; rm -rf /"])["msg"]
+    assert "is not a directory" in run(capsys, root=str(root / "nope"))["msg"]
