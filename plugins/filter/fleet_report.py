@@ -488,8 +488,8 @@ header h1{margin:0;font-size:20px;font-weight:600;letter-spacing:.2px}
 header p{margin:4px 0 0;color:#b9c3d0;font-size:13px}
 main{padding:20px 32px 48px;max-width:1400px}
 h2{font-size:16px;margin:28px 0 10px}
-.cards{display:flex;gap:12px;flex-wrap:wrap}
-.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 16px;min-width:120px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(118px,1fr));gap:10px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 14px}
 .card .n{font-size:26px;font-weight:650;line-height:1.1}
 .card .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.5px}
 .card.sev-critical .n{color:var(--critical)}.card.sev-high .n{color:var(--high)}
@@ -500,6 +500,7 @@ th{background:#eef1f5;font-weight:600;font-size:12px;text-transform:uppercase;le
 th.sortable{cursor:pointer;user-select:none}th.sortable:after{content:" \\2195";color:#9aa4b2}
 th.sorted-asc:after{content:" \\2191";color:#394454}th.sorted-desc:after{content:" \\2193";color:#394454}
 td.num,th.num{text-align:right}
+td.hostname{white-space:nowrap;font-weight:600}
 tr:last-child td{border-bottom:none}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 code{background:#f0f2f5;padding:1px 4px;border-radius:4px;word-break:break-all}
@@ -726,7 +727,7 @@ def report_html(report):
         worst = _badge(entry["worst_severity"]) if entry["status"] == "ok" else ""
         problem = _h(_kernel_release(entry)) if entry["status"] == "ok" else \
             '<span class="problem">%s</span>' % _h(entry.get("message"))
-        out.append('<tr data-host="%s"><td><a href="#%s">%s</a></td><td><span class="badge st-%s">%s</span></td>'
+        out.append('<tr data-host="%s"><td class="hostname"><a href="#%s">%s</a></td><td><span class="badge st-%s">%s</span></td>'
                    '<td>%s</td>%s<td class="num">%d</td><td class="mono">%s</td></tr>'
                    % (_h(name), _anchor(name), _h(name), entry["status"], entry["status"], worst,
                       "".join('<td class="num">%d</td>' % counts[s] for s in reversed(SEVERITIES)),
@@ -747,15 +748,18 @@ def report_html(report):
                '<th class="sortable" data-key="rank">Severity</th><th class="sortable" data-key="id">Finding</th>'
                '<th class="sortable" data-key="host">Host</th><th class="sortable" data-key="title">Title</th>'
                '</tr></thead><tbody>')
-    for name, entry in ordered:
-        for finding in entry["findings"]:
-            sev = _lenient_severity(finding.get("severity"))
-            out.append('<tr class="finding-row" tabindex="0" aria-expanded="false" data-rank="%d" data-id="%s" '
-                       'data-host="%s" data-title="%s"><td>%s</td><td><code>%s</code></td>'
-                       '<td><a href="#%s">%s</a></td><td>%s</td></tr>'
-                       % (SEVERITY_RANK[sev], _h(finding.get("id")), _h(name), _h(finding.get("title")),
-                          _badge(sev), _h(finding.get("id")), _anchor(name), _h(name), _h(finding.get("title"))))
-            out.append('<tr class="finding-detail" hidden><td colspan="4">%s</td></tr>' % _html_finding_body(finding))
+    # Worst first across the whole fleet, so the page opens on what matters most.
+    fleet_findings = sorted(((name, f) for name, entry in ordered for f in entry["findings"]),
+                            key=lambda nf: (-SEVERITY_RANK[_lenient_severity(nf[1].get("severity"))],
+                                            _text(nf[1].get("id")), nf[0]))
+    for name, finding in fleet_findings:
+        sev = _lenient_severity(finding.get("severity"))
+        out.append('<tr class="finding-row" tabindex="0" aria-expanded="false" data-rank="%d" data-id="%s" '
+                   'data-host="%s" data-title="%s"><td>%s</td><td><code>%s</code></td>'
+                   '<td><a href="#%s">%s</a></td><td>%s</td></tr>'
+                   % (SEVERITY_RANK[sev], _h(finding.get("id")), _h(name), _h(finding.get("title")),
+                      _badge(sev), _h(finding.get("id")), _anchor(name), _h(name), _h(finding.get("title"))))
+        out.append('<tr class="finding-detail" hidden><td colspan="4">%s</td></tr>' % _html_finding_body(finding))
     if not summary["findings_total"]:
         out.append('<tr><td colspan="4">No findings on any audited host.</td></tr>')
     out.append("</tbody></table></section>")
