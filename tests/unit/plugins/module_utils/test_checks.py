@@ -1,0 +1,321 @@
+"""Every finding, each with a negative case beside the positive one.
+
+Facts start from the healthy Debian 12 tree (nothing above low) and each test
+changes only what its incident changed, so a finding that fires on the
+healthy baseline, or does not fire on the broken variant, fails here.
+"""
+import copy
+import os
+
+import pytest
+
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.kernel_release import parse_kernel_release
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import modprobe_facts
+
+TREES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "integration", "trees")
+_BASE = Gatherer(os.path.join(TREES, "healthy-debian12-docker")).run()
+
+
+@pytest.fixture
+def facts():
+    return copy.deepcopy(_BASE)
+
+
+def ids(facts, extra=()):
+    return dict((f["id"], f["severity"]) for f in run_checks(facts, extra))
+
+
+def set_kernel(facts, release):
+    cmdline = facts["kernel"].get("cmdline")
+    facts["kernel"] = parse_kernel_release(release)
+    facts["kernel"]["cmdline"] = cmdline
+
+
+def set_modprobe(facts, files, cmdline=None):
+    parsed = modprobe_facts(files, cmdline)
+    facts["modules"]["modprobe"] = dict((k, parsed[k]) for k in ("files", "directives", "cmdline_blacklist"))
+
+
+def unload(facts, *names):
+    for name in names:
+        facts["modules"]["loaded"].pop(name, None)
+
+
+def test_baseline_is_clean(facts):
+    assert [i for i, s in ids(facts).items() if s not in ("info", "low")] == []
+
+
+# ------------------------------------------------ CONNTRACK_MODULE_DISABLED
+def test_blacklist_of_a_module_this_kernel_lacks_is_low(facts):
+    set_modprobe(facts, {"/etc/modprobe.d/blacklist.conf": "blacklist nf_conntrack_ipv4\n"})
+    assert ids(facts)["CONNTRACK_MODULE_DISABLED"] == "low"  # 6.1 merged it into nf_conntrack
+
+
+def test_same_blacklist_on_old_kernel_with_nat_is_critical(facts):
+    set_kernel(facts, "3.10.0-514.el7.x86_64")
+    facts["modules"]["available"] = ["nf_conntrack", "nf_conntrack_ipv4", "nf_nat", "iptable_nat"]
+    set_modprobe(facts, {"/etc/modprobe.d/blacklist.conf": "blacklist nf_conntrack_ipv4\n"})
+    assert ids(facts)["CONNTRACK_MODULE_DISABLED"] == "critical"
+
+
+def test_old_kernel_without_any_conntrack_user_is_medium(facts):
+    set_kernel(facts, "3.10.0-514.el7.x86_64")
+    facts["modules"]["available"] = ["nf_conntrack", "nf_conntrack_ipv4"]
+    facts["netfilter_rules"].update(nat_in_use=False, conntrack_match_in_use=False)
+    facts["environment"].update(container_runtimes=[], kubernetes=False)
+    set_modprobe(facts, {"/etc/modprobe.d/blacklist.conf": "blacklist nf_conntrack_ipv4\n"})
+    assert ids(facts)["CONNTRACK_MODULE_DISABLED"] == "medium"
+
+
+def test_install_false_for_an_unloaded_module_in_use_is_critical(facts):
+    unload(facts, "nf_conntrack", "nf_nat", "xt_conntrack", "xt_MASQUERADE")
+    set_modprobe(facts, {"/etc/modprobe.d/nfdoctor-incident.conf": "install nf_conntrack /bin/false\n"})
+    assert ids(facts)["CONNTRACK_MODULE_DISABLED"] == "critical"
+
+
+def test_install_false_for_a_loaded_module_bites_at_next_boot(facts):
+    set_modprobe(facts, {"/etc/modprobe.d/nfdoctor-incident.conf": "install nf_conntrack /bin/false\n"})
+    assert ids(facts)["CONNTRACK_MODULE_DISABLED"] == "high"
+
+
+def test_commented_line_and_shadowed_vendor_file_are_not_findings(facts):
+    set_modprobe(facts, {
+        "/etc/modprobe.d/blacklist.conf": "# blacklist nf_conntrack\n",
+        "/usr/lib/modprobe.d/nf.conf": "install nf_conntrack /bin/true\n",
+        "/etc/modprobe.d/nf.conf": "# overridden by the admin\n",
+    })
+    assert "CONNTRACK_MODULE_DISABLED" not in ids(facts)
+
+
+def test_cmdline_blacklist_counts(facts):
+    unload(facts, "nf_conntrack", "nf_nat", "xt_conntrack", "xt_MASQUERADE")
+    set_modprobe(facts, {}, cmdline="BOOT_IMAGE=/vmlinuz ro modprobe.blacklist=nf_conntrack,floppy")
+    assert "CONNTRACK_MODULE_DISABLED" in ids(facts)
+
+
+# -------------------------------------------------------- stuck processes
+STACK_MODULE = [{"symbol": "call_usermodehelper_exec"}, {"symbol": "__request_module"}]
+
+
+def test_module_load_stuck(facts):
+    facts["processes"]["stuck"] = [{"pid": 7, "comm": "iptables", "state": "D", "cmdline": "iptables -t nat -L",
+                                    "stack": STACK_MODULE, "matched_path": "module_request"}]
+    assert ids(facts)["MODULE_LOAD_STUCK"] == "critical"
+
+
+def test_d_state_elsewhere_is_not_module_load_stuck(facts):
+    facts["processes"]["stuck"] = [{"pid": 7, "comm": "dd", "state": "D", "stack": [{"symbol": "io_schedule"}],
+                                    "matched_path": None}]
+    found = ids(facts)
+    assert "MODULE_LOAD_STUCK" not in found and "NETNS_CLEANUP_STUCK" not in found
+
+
+def test_netns_cleanup_stuck(facts):
+    facts["processes"]["stuck"] = [{"pid": 9, "comm": "kworker/u128:1", "state": "R",
+                                    "stack": [{"symbol": "inet_frags_exit_net"}, {"symbol": "cleanup_net"}],
+                                    "matched_path": "netns_cleanup"}]
+    assert ids(facts)["NETNS_CLEANUP_STUCK"] == "critical"
+
+
+# ---------------------------------------------------------- br_netfilter
+def test_br_netfilter_not_loaded_on_container_host_is_high(facts):
+    unload(facts, "br_netfilter")
+    facts["br_netfilter"]["loaded"] = False
+    assert ids(facts)["BR_NETFILTER_NOT_LOADED"] == "high"
+
+
+def test_br_netfilter_not_loaded_on_kubernetes_node_says_so(facts):
+    facts["br_netfilter"]["loaded"] = False
+    facts["environment"]["kubernetes"] = True
+    finding = [f for f in run_checks(facts) if f["id"] == "BR_NETFILTER_NOT_LOADED"][0]
+    assert finding["severity"] == "high" and "Kubernetes" in finding["detail"]
+
+
+def test_br_netfilter_not_loaded_without_bridges_is_nothing(facts):
+    facts["br_netfilter"]["loaded"] = False
+    facts["bridges"] = {}
+    assert "BR_NETFILTER_NOT_LOADED" not in ids(facts)
+
+
+def test_br_netfilter_on_a_pre_split_kernel_is_nothing(facts):
+    facts["br_netfilter"].update(loaded=False, split_kernel=False, module_available=False)
+    assert "BR_NETFILTER_NOT_LOADED" not in ids(facts)
+
+
+def test_br_netfilter_plain_bridge_without_rules_is_low(facts):
+    facts["br_netfilter"]["loaded"] = False
+    facts["environment"].update(container_runtimes=[], kubernetes=False)
+    facts["netfilter_rules"]["rule_count"] = 0
+    assert ids(facts)["BR_NETFILTER_NOT_LOADED"] == "low"
+
+
+def test_br_netfilter_not_persistent(facts):
+    facts["br_netfilter"]["persisted_in"] = []
+    assert ids(facts)["BR_NETFILTER_NOT_PERSISTENT"] == "medium"
+
+
+def test_br_netfilter_persisted_but_blacklisted(facts):
+    facts["br_netfilter"]["blocked_by"] = [{"kind": "blacklist", "file": "/etc/modprobe.d/bl.conf", "line": 3,
+                                            "text": "blacklist br_netfilter"}]
+    finding = [f for f in run_checks(facts) if f["id"] == "BR_NETFILTER_NOT_PERSISTENT"][0]
+    assert "/etc/modprobe.d/bl.conf:3" in finding["detail"]
+
+
+def test_bridge_nf_call_disabled(facts):
+    facts["br_netfilter"]["sysctls"]["bridge-nf-call-iptables"] = 0
+    assert ids(facts)["BRIDGE_NF_CALL_DISABLED"] == "medium"
+
+
+def test_bridge_nf_call_arptables_off_alone_is_nothing(facts):
+    facts["br_netfilter"]["sysctls"]["bridge-nf-call-arptables"] = 0
+    assert "BRIDGE_NF_CALL_DISABLED" not in ids(facts)
+
+
+# ------------------------------------------------------------- forwarding
+def test_interface_forwarding_off(facts):
+    facts["forwarding"]["interfaces"]["ens3"]["ipv4"] = 0
+    assert ids(facts)["INTERFACE_FORWARDING_OFF"] == "high"
+
+
+def test_interface_forwarding_off_when_host_does_not_forward_is_nothing(facts):
+    facts["forwarding"]["ipv4"] = 0
+    facts["forwarding"]["interfaces"]["ens3"]["ipv4"] = 0
+    assert "INTERFACE_FORWARDING_OFF" not in ids(facts)
+
+
+def _networkd(facts, version, network_settings, conf_settings=None):
+    facts["networkd"]["version"] = version
+    facts["networkd"]["conf"]["settings"] = conf_settings or {}
+    nfile = facts["networkd"]["network_files"][0]
+    nfile["settings"] = dict({"IPForward": None, "IPv4Forwarding": None, "IPv6Forwarding": None,
+                              "IPMasquerade": None}, **network_settings)
+
+
+def test_networkd_225_without_ipforward_resets(facts):
+    _networkd(facts, 225, {})
+    assert ids(facts)["NETWORKD_FORWARDING_RESET"] == "high"
+
+
+def test_networkd_225_with_ipforward_yes_is_fine(facts):
+    _networkd(facts, 225, {"IPForward": {"value": "yes", "file": "/etc/systemd/network/10-ens3.network", "line": 5}})
+    assert "NETWORKD_FORWARDING_RESET" not in ids(facts)
+
+
+def test_networkd_252_never_resets(facts):
+    _networkd(facts, 252, {})
+    assert "NETWORKD_FORWARDING_RESET" not in ids(facts)
+
+
+def test_networkd_257_conf_forwarding_no_resets_and_ipforward_is_ignored(facts):
+    _networkd(facts, 257,
+              {"IPForward": {"value": "yes", "file": "/etc/systemd/network/10-ens3.network", "line": 5}},
+              {"IPv4Forwarding": {"value": "no", "file": "/etc/systemd/networkd.conf.d/50-fwd.conf", "line": 2}})
+    found = ids(facts)
+    assert found["NETWORKD_FORWARDING_RESET"] == "high"
+    assert found["NETWORKD_IPFORWARD_IGNORED"] == "high"
+
+
+def test_networkd_257_with_ipv4forwarding_yes_is_fine(facts):
+    _networkd(facts, 257,
+              {"IPv4Forwarding": {"value": "yes", "file": "/etc/systemd/network/10-ens3.network.d/f.conf", "line": 2}},
+              {"IPv4Forwarding": {"value": "no", "file": "/etc/systemd/networkd.conf.d/50-fwd.conf", "line": 2}})
+    found = ids(facts)
+    assert "NETWORKD_FORWARDING_RESET" not in found and "NETWORKD_IPFORWARD_IGNORED" not in found
+
+
+def test_networkd_not_running_is_nothing(facts):
+    _networkd(facts, 225, {})
+    facts["networkd"]["running"] = False
+    assert "NETWORKD_FORWARDING_RESET" not in ids(facts)
+
+
+# --------------------------------------------------------------- conntrack
+def test_insert_failed_rising_is_high(facts):
+    facts["conntrack"]["stats"]["totals"]["insert_failed"] = 12
+    facts["conntrack"]["rates"] = {"interval": 2.0, "per_second": {"insert_failed": 1.5}}
+    assert ids(facts)["CONNTRACK_INSERT_FAILED"] == "high"
+
+
+def test_insert_failed_old_and_small_is_low(facts):
+    facts["conntrack"]["stats"]["totals"]["insert_failed"] = 12
+    assert ids(facts)["CONNTRACK_INSERT_FAILED"] == "low"
+
+
+def test_insert_failed_zero_is_nothing(facts):
+    facts["conntrack"]["rates"] = {"interval": 2.0, "per_second": {"insert_failed": 0.0}}
+    assert "CONNTRACK_INSERT_FAILED" not in ids(facts)
+
+
+def test_flush_job_is_medium_and_high_with_insert_failed(facts):
+    facts["conntrack_flush_jobs"] = [{"file": "/etc/cron.d/x", "line": 2, "text": "* * * * * root conntrack -F",
+                                      "kind": "cron"}]
+    assert ids(facts)["CONNTRACK_FLUSH_SCHEDULED"] == "medium"
+    facts["conntrack"]["stats"]["totals"]["insert_failed"] = 5
+    assert ids(facts)["CONNTRACK_FLUSH_SCHEDULED"] == "high"
+
+
+def test_table_near_full(facts):
+    facts["conntrack"].update(count=250000, max=262144, fill_ratio=round(250000 / 262144.0, 4))
+    assert ids(facts)["CONNTRACK_TABLE_NEAR_FULL"] == "critical"
+    facts["conntrack"].update(count=220000, fill_ratio=round(220000 / 262144.0, 4))
+    assert ids(facts)["CONNTRACK_TABLE_NEAR_FULL"] == "high"
+    facts["conntrack"].update(count=100000, fill_ratio=round(100000 / 262144.0, 4))
+    assert "CONNTRACK_TABLE_NEAR_FULL" not in ids(facts)
+
+
+# ----------------------------------------------------------------- kernels
+def test_netns_kernel_in_range_with_namespaces_is_high(facts):
+    set_kernel(facts, "4.16.13-1.el7.elrepo.x86_64")
+    assert ids(facts)["NETNS_CLEANUP_HANG_KERNEL"] == "high"
+
+
+def test_netns_kernel_fixed_is_nothing(facts):
+    set_kernel(facts, "4.19.10-1.el7.elrepo.x86_64")
+    assert "NETNS_CLEANUP_HANG_KERNEL" not in ids(facts)
+
+
+def test_netns_kernel_without_namespaces_is_low(facts):
+    set_kernel(facts, "4.16.13-1.el7.elrepo.x86_64")
+    facts["environment"].update(container_runtimes=[], kubernetes=False)
+    facts["namespaces"]["count"] = 0
+    assert ids(facts)["NETNS_CLEANUP_HANG_KERNEL"] == "low"
+
+
+def test_debian_419_is_possibly_affected_with_low_confidence(facts):
+    set_kernel(facts, "4.19.0-25-amd64")
+    finding = [f for f in run_checks(facts) if f["id"] == "NETNS_CLEANUP_HANG_KERNEL"][0]
+    assert finding["confidence"] == "low" and finding["severity"] == "medium"
+
+
+def test_nfqueue_kernel_with_queue_rules(facts):
+    set_kernel(facts, "3.2.0-4-amd64")
+    facts["netfilter_rules"]["nfqueue"] = [{"text": "-A PREROUTING -j NFQUEUE", "table": "mangle"}]
+    assert ids(facts)["NFQUEUE_GSO_CRASH_RISK"] == "high"
+    facts["netfilter_rules"]["nfqueue"] = []
+    assert ids(facts)["NFQUEUE_GSO_CRASH_RISK"] == "low"
+
+
+def test_user_known_bad_entry(facts):
+    entry = {"id": "vendor-1", "finding": "VENDOR_BUG", "affected": [{"introduced": "6.1", "fixed": "6.2"}],
+             "trigger": "nat", "summary": "vendor bug", "fixed_in": "6.2"}
+    found = ids(facts, [entry])
+    assert found["VENDOR_BUG"] == "high"
+    entry["affected"] = [{"introduced": "5.10", "fixed": "6.1"}]
+    assert "VENDOR_BUG" not in ids(facts, [entry])
+
+
+def test_crash_dump_signature(facts):
+    facts["crash"]["dumps"] = [{"path": "/var/crash/1", "signature": "nf_queue_gso", "evidence": "nf_queue+0x98"}]
+    assert ids(facts)["KERNEL_CRASH_NF_QUEUE"] == "critical"
+    facts["crash"]["dumps"][0]["signature"] = None
+    assert "KERNEL_CRASH_NF_QUEUE" not in ids(facts)
+
+
+def test_findings_are_sorted_worst_first(facts):
+    facts["processes"]["stuck"] = [{"pid": 7, "comm": "x", "state": "D", "stack": STACK_MODULE,
+                                    "matched_path": "module_request"}]
+    facts["br_netfilter"]["persisted_in"] = []
+    severities = [f["severity"] for f in run_checks(facts)]
+    assert severities[0] == "critical"

@@ -1,0 +1,191 @@
+"""HostSource on hostile and corrupt captured trees: errors, never a traceback or a hang."""
+import os
+import socket
+import stat
+import sys
+import time
+
+import pytest
+
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.host_source import HostSource
+
+
+def put(root, path, data):
+    full = os.path.join(str(root), path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "wb") as handle:
+        handle.write(data if isinstance(data, bytes) else data.encode())
+    return full
+
+
+def link(root, path, target):
+    full = os.path.join(str(root), path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    os.symlink(target, full)
+
+
+def messages(src):
+    return dict((e["source"], e["message"]) for e in src.errors)
+
+
+def test_reads_a_plain_file(tmp_path):
+    put(tmp_path, "/etc/hostname", "web01\n")
+    src = HostSource(str(tmp_path))
+    assert src.read("/etc/hostname") == "web01\n"
+    assert src.errors == []
+
+
+def test_missing_file_is_quiet_unless_asked(tmp_path):
+    src = HostSource(str(tmp_path))
+    assert src.read("/proc/modules") is None
+    assert src.errors == []
+    assert src.read("/proc/modules", quiet_missing=False) is None
+    assert messages(src) == {"/proc/modules": "not present"}
+
+
+def test_absolute_link_stays_inside_the_tree(tmp_path):
+    # On this machine /etc/hostname exists; the tree's link must not reach it.
+    link(tmp_path, "/etc/hostname", "/etc/hostname-real")
+    put(tmp_path, "/etc/hostname-real", "captured\n")
+    src = HostSource(str(tmp_path))
+    assert src.read("/etc/hostname") == "captured\n"
+
+
+def test_relative_link_out_of_the_tree_is_refused(tmp_path):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    put(tmp_path, "/secret", "do not read\n")
+    link(tree, "/etc/passwd", "../../secret")
+    src = HostSource(str(tree))
+    text = src.read("/etc/passwd")
+    assert text != "do not read\n"
+    # '..' is clamped at the tree's root, the way chroot resolves it: the link
+    # points at /secret inside the tree, which does not exist.
+    assert text is None
+
+
+def test_link_to_dev_zero_is_not_read(tmp_path):
+    link(tmp_path, "/proc/modules", "/dev/zero")
+    os.makedirs(os.path.join(str(tmp_path), "dev"))
+    os.mknod(os.path.join(str(tmp_path), "dev", "zero"), stat.S_IFCHR | 0o666, os.makedev(1, 5))
+    src = HostSource(str(tmp_path))
+    started = time.time()
+    assert src.read("/proc/modules") is None
+    assert time.time() - started < 2
+    assert "not a regular file" in messages(src)["/proc/modules"]
+
+
+def test_dev_null_link_reads_as_masked(tmp_path):
+    link(tmp_path, "/etc/systemd/network/10-eth0.network", "/dev/null")
+    src = HostSource(str(tmp_path))
+    assert src.is_masked("/etc/systemd/network/10-eth0.network")
+    assert src.read("/etc/systemd/network/10-eth0.network") == ""
+
+
+def test_fifo_does_not_hang(tmp_path):
+    os.makedirs(os.path.join(str(tmp_path), "proc"))
+    os.mkfifo(os.path.join(str(tmp_path), "proc", "cmdline"))
+    src = HostSource(str(tmp_path))
+    started = time.time()
+    assert src.read("/proc/cmdline") is None
+    assert time.time() - started < 2
+
+
+def test_socket_is_not_read(tmp_path):
+    path = os.path.join(str(tmp_path), "run.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    try:
+        src = HostSource(str(tmp_path))
+        assert src.read("/run.sock") is None
+        assert "not a regular file" in messages(src)["/run.sock"]
+    finally:
+        server.close()
+
+
+def test_huge_file_is_truncated_and_said(tmp_path):
+    put(tmp_path, "/etc/modprobe.d/huge.conf", b"blacklist floppy\n" * 100000)
+    src = HostSource(str(tmp_path), max_bytes=4096)
+    text = src.read("/etc/modprobe.d/huge.conf")
+    assert len(text) == 4096
+    assert "only the start was read" in messages(src)["/etc/modprobe.d/huge.conf"]
+
+
+def test_binary_junk_is_refused_where_text_is_expected(tmp_path):
+    put(tmp_path, "/etc/modprobe.d/junk.conf", b"\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe")
+    src = HostSource(str(tmp_path))
+    assert src.read("/etc/modprobe.d/junk.conf") is None
+    assert "binary content" in messages(src)["/etc/modprobe.d/junk.conf"]
+    assert src.read("/etc/modprobe.d/junk.conf", binary_ok=True) is not None
+
+
+def test_link_loop_is_an_error(tmp_path):
+    link(tmp_path, "/etc/a", "/etc/b")
+    link(tmp_path, "/etc/b", "/etc/a")
+    src = HostSource(str(tmp_path))
+    assert src.read("/etc/a") is None
+    assert "symbolic links" in messages(src)["/etc/a"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_is_an_error(tmp_path):
+    path = put(tmp_path, "/proc/1/stack", "x")
+    os.chmod(path, 0)
+    src = HostSource(str(tmp_path))
+    assert src.read("/proc/1/stack") is None
+    assert "cannot open" in messages(src)["/proc/1/stack"]
+
+
+def test_sos_command_found_under_any_plugin(tmp_path):
+    put(tmp_path, "/sos_commands/systemd/systemctl_--version", "systemd 252 (252.22-1~deb12u1)\n")
+    src = HostSource(str(tmp_path))
+    assert src.command(["systemctl", "--version"]).startswith("systemd 252")
+    assert src.command(["iptables-save"]) is None
+
+
+def test_live_command_timeout_is_reported(monkeypatch):
+    src = HostSource("/", timeout=0.5)
+    monkeypatch.setattr(src, "which", lambda name: sys.executable if name == "python" else None)
+    started = time.time()
+    assert src.command(["python", "-c", "import time; time.sleep(30)"]) is None
+    assert time.time() - started < 5
+    assert "timed out" in src.errors[0]["message"]
+
+
+def test_live_command_runs_in_the_c_locale(monkeypatch):
+    src = HostSource("/")
+    monkeypatch.setattr(src, "which", lambda name: sys.executable)
+    out = src.command(["python", "-c", "import os; print(os.environ['LC_ALL'])"])
+    assert out.strip() == "C"
+
+
+def test_failed_command_is_an_error_with_its_message(monkeypatch):
+    src = HostSource("/")
+    monkeypatch.setattr(src, "which", lambda name: sys.executable)
+    assert src.command(["python", "-c", "import sys; sys.stderr.write('boom\\n'); sys.exit(3)"]) is None
+    assert src.errors[0]["message"] == "exit code 3: boom"
+
+
+def test_hostile_tree_audits_without_traceback(tmp_path):
+    """Everything at once: the audit completes and lists what it could not read."""
+    put(tmp_path, "/proc/sys/kernel/osrelease", "3.10.0-\xff\xfe-garbage\n")
+    put(tmp_path, "/proc/modules", b"\x00\x01\x02" * 1000)
+    put(tmp_path, "/proc/net/stat/nf_conntrack", "entries insert_failed\nzz 99999999999999999999999\n")
+    put(tmp_path, "/proc/sys/net/netfilter/nf_conntrack_count", "-12abc\n")
+    put(tmp_path, "/proc/sys/net/netfilter/nf_conntrack_max", "0\n")
+    link(tmp_path, "/etc/modprobe.d/evil.conf", "/dev/zero")
+    link(tmp_path, "/etc/modprobe.d/out.conf", "../../../../../../etc/shadow")
+    put(tmp_path, "/etc/cron.d/flush", b"* * * * * root conntrack -F\n\xff\xfe\x00")
+    os.makedirs(os.path.join(str(tmp_path), "sys", "class", "net", "eth0"))
+    put(tmp_path, "/proc/sys/net/ipv4/conf/eth0/forwarding", "yes please\n")
+    put(tmp_path, "/sos_commands/networking/iptables-save", "*nat\n-A POSTROUTING -j MASQUERADE --bogus \"unterminated\n")
+    os.makedirs(os.path.join(str(tmp_path), "var", "crash", "x"))
+    put(tmp_path, "/var/crash/x/vmcore-dmesg.txt", "\n".join("RIP: %d" % i for i in range(10000)))
+    facts = Gatherer(str(tmp_path)).run()
+    facts["findings"] = run_checks(facts)
+    assert [e for e in facts["errors"] if e["source"].startswith("gather:")] == []
+    sources = [e["source"] for e in facts["errors"]]
+    assert "/proc/modules" in sources
+    assert facts["conntrack"]["fill_ratio"] is None  # max 0 is no ratio
