@@ -26,7 +26,7 @@ description:
   - Without root privileges some sources (process stacks, some /proc files) cannot be
     read; they are listed in RV(ansible_facts.nfdoctor.errors) rather than hidden.
 author:
-  - nfdoctor maintainers
+  - nfdoctor maintainers (@nfdoctor)
 options:
   root:
     description:
@@ -40,7 +40,7 @@ options:
   sample_interval:
     description:
       - When greater than 0, conntrack counters are sampled twice, this many seconds apart,
-        and per-second rates are returned in RV(ansible_facts.nfdoctor.conntrack.rates).
+        and per-second rates are returned in C(conntrack.rates).
       - Ignored for captured trees.
     type: float
     default: 0
@@ -112,8 +112,10 @@ attributes:
     description: The module never changes the host; it runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
   facts:
     support: full
+    description: Returns C(ansible_facts.nfdoctor).
 notes:
   - Finding IDs are a stable public contract; see the collection README for the catalogue.
   - Managed hosts need Python 2.7 or 3.6 and later; hosts without Python can be audited
