@@ -91,14 +91,17 @@ def comment_out_lines(text, line_ranges, marker):
     for first, last in line_ranges:
         for number in range(int(first), int(last) + 1):
             wanted.add(number)
-    lines = text.splitlines(True)
+    # Split on "\n" only, as kmod, cron and systemd do; str.splitlines() would
+    # also split on form feeds and other characters and shift line numbers.
+    lines = text.split(u"\n")
     prefix = marker if marker.endswith(" ") else marker + " "
-    out = []
-    for number, line in enumerate(lines, 1):
-        if number in wanted and not line.startswith(marker):
-            line = prefix + line
-        out.append(line)
-    return u"".join(out)
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        if index == last and line == u"":
+            break  # the empty piece after the final newline is not a line
+        if index + 1 in wanted and not line.startswith(marker):
+            lines[index] = prefix + line
+    return u"\n".join(lines)
 
 
 class EditPlan:

@@ -136,3 +136,9 @@ def test_apply_plan_stops_at_first_failure_and_says_what_was_done(tmp_path):
 def test_host_path():
     assert ce.host_path("/", "/etc/x") == "/etc/x"
     assert ce.host_path("/srv/root", "/etc/x") == "/srv/root/etc/x"
+
+
+def test_line_numbers_count_newlines_only():
+    # a form feed is not a line end for kmod or cron, so line 2 is the blacklist
+    text = "a\x0cb\nblacklist x\n"
+    assert ce.comment_out_lines(text, [(2, 2)], MARKER) == "a\x0cb\n" + MARKER + " blacklist x\n"

@@ -1,0 +1,313 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: nfdoctor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type  # noqa: UP001 - Python 2.7 still runs this file
+
+# Why a module and not ansible.builtin.find + slurp + replace: the role must
+# report every matching line with file and line number whether or not it acts,
+# act on many files found at run time with one backup each, keep some matches
+# (a unit's only ExecStart=) for a human, and show one diff per file.  With the
+# builtins that is a find, a slurp per file, Jinja to number lines, and a
+# replace loop whose regexp must repeat the search; this module does the same
+# with the plan/apply code modprobe_unblock uses, and reports what it kept.
+
+DOCUMENTATION = r"""
+---
+module: disable_lines
+short_description: Comment out (or just report) lines that match a pattern in many files
+version_added: "0.1.0"
+description:
+  - Searches the files named by O(paths) (a file, a directory whose regular files are all read, or a glob) for lines
+    that match O(regexp) or the O(match) preset, skipping lines that are already comments.
+  - With O(state=commented) puts O(marker) in front of each matching line, unless the line also matches O(keep_regexp);
+    kept lines are reported for a human to decide. With O(state=reported) changes nothing.
+  - Plans every change first and writes each file once, atomically, keeping its mode and owner, with a backup.
+  - A file that cannot be read as UTF-8 text is skipped with a warning, or fails the task when it appears to contain a
+    match, so a file is never half-understood and rewritten.
+author:
+  - nfdoctor contributors
+options:
+  paths:
+    description:
+      - Files, directories (their regular files, not sub-directories) or glob patterns, as on the host.
+      - Paths that do not exist are ignored. Symbolic links are not followed, so a link to a file found elsewhere is
+        handled once, at its target.
+      - In directories and globs, backups and temporary files (names starting with C(.) or ending in C(~), C(.rpmsave),
+        C(.dpkg-old), C(.bak) and the like) are skipped, as cron and run-parts skip them.
+    type: list
+    elements: path
+    required: true
+  regexp:
+    description:
+      - Python regular expression searched for in each line that does not start with C(#).
+      - Exactly one of O(regexp) and O(match) is required.
+    type: str
+  match:
+    description:
+      - A preset for O(regexp). C(conntrack_flush) matches C(conntrack -F) and C(conntrack --flush) (also with a path
+        and other options), and not C(nf_conntrack), C(conntrackd) or C(conntrack -D).
+    type: str
+    choices: [conntrack_flush]
+  keep_regexp:
+    description:
+      - Matching lines that also match this are reported with C(action=kept) and never commented out, for example
+        C(^\s*ExecStart=) so a unit is not left without its command.
+    type: str
+  state:
+    description:
+      - C(commented) comments matching lines out; C(reported) only lists them.
+    type: str
+    choices: [commented, reported]
+    default: commented
+  marker:
+    description:
+      - Text put in front of a line to comment it out. Must start with C(#).
+    type: str
+    default: "# disabled by nfdoctor.netfilter.disable_lines:"
+  backup:
+    description:
+      - Keep a copy of each changed file (C(FILE.PID.DATE~)). Cron ignores such names in C(/etc/cron.d); in a spool
+        directory it sees no user of that name.
+    type: bool
+    default: true
+  root:
+    description:
+      - Directory that stands for C(/); O(paths) are taken below it.
+    type: path
+    default: /
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+seealso:
+  - module: ansible.builtin.replace
+"""
+
+EXAMPLES = r"""
+- name: Stop cron jobs and rc.local from flushing the conntrack table
+  nfdoctor.netfilter.disable_lines:
+    paths:
+      - /etc/crontab
+      - /etc/cron.d
+      - /var/spool/cron
+      - /var/spool/cron/crontabs
+      - /etc/rc.local
+      - /etc/rc.d/rc.local
+    match: conntrack_flush
+
+- name: Only report flushes in systemd units, keeping ExecStart= lines for a human
+  nfdoctor.netfilter.disable_lines:
+    paths: ["/etc/systemd/system/*.service", "/etc/systemd/system/*.service.d/*.conf"]
+    match: conntrack_flush
+    keep_regexp: '^\s*ExecStart='
+    state: reported
+"""
+
+RETURN = r"""
+matches:
+  description: Every matching line found, in file and line order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    file:
+      description: The file, as a host path (without O(root)).
+      type: str
+    line:
+      description: Line number, 1-based.
+      type: int
+    text:
+      description: The line as it was.
+      type: str
+    action:
+      description: C(commented) (done or, in check mode, planned), C(kept) (matched O(keep_regexp)) or C(reported).
+      type: str
+  sample:
+    - {file: /etc/cron.d/vpn-reset, line: 3, text: "*/5 * * * * root /usr/sbin/conntrack -F", action: commented}
+diff:
+  description: One Ansible diff (before, after, before_header, after_header) per file that changes.
+  returned: always
+  type: list
+  elements: dict
+files_changed:
+  description: Files written (in check mode, that would be written).
+  returned: always
+  type: list
+  elements: str
+backups:
+  description: Backup copy of each changed file.
+  returned: always
+  type: dict
+files_searched:
+  description: Number of files read.
+  returned: always
+  type: int
+warnings_detail:
+  description: Files skipped because they are not UTF-8 text or could not be read.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import glob
+import os
+import re
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.config_edit import (
+    FILE_ERRORS, MAX_CONFIG_BYTES, ConfigEditError, EditPlan, apply_plan, comment_out_lines, host_path,
+    read_text_file)
+
+PRESETS = {
+    # conntrack (maybe with a path), then any options, then -F or --flush as a word.
+    "conntrack_flush": r"(?<![\w-])conntrack\s+(?:\S+\s+)*?(?:-F|--flush)(?![\w-])",
+}
+
+
+def is_backup_or_temp(name):
+    """Names of backups and temporary files, ours and the package managers'.
+
+    cron, run-parts and systemd ignore them too; reading them would find the
+    very line a backup preserved and comment it out on the next run.
+    """
+    return (name.startswith(".") or name.endswith("~")
+            or re.search(r"\.(rpmsave|rpmorig|rpmnew|dpkg-old|dpkg-dist|dpkg-new|bak|swp)$", name) is not None)
+
+
+def expand_paths(root, patterns):
+    """Regular files named by ``patterns``, as (host path, real path), sorted, without duplicates."""
+    found = {}
+    for pattern in patterns:
+        real_pattern = host_path(root, pattern)
+        candidates = glob.glob(real_pattern) if glob.has_magic(real_pattern) else [real_pattern]
+        for candidate in candidates:
+            try:
+                info = os.lstat(candidate)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                try:
+                    names = os.listdir(candidate)
+                except OSError:
+                    continue
+                for name in names:
+                    child = os.path.join(candidate, name)
+                    if not is_backup_or_temp(name) and stat.S_ISREG(os.lstat(child).st_mode):
+                        found[child] = True
+            elif stat.S_ISREG(info.st_mode) and not glob.has_magic(real_pattern):
+                found[candidate] = True  # a file named explicitly is read whatever its name
+            elif stat.S_ISREG(info.st_mode) and not is_backup_or_temp(os.path.basename(candidate)):
+                found[candidate] = True
+    root_prefix = "" if root in ("", "/") else root.rstrip("/")
+    pairs = []
+    for real in sorted(found):
+        shown = real[len(root_prefix):] if root_prefix and real.startswith(root_prefix + "/") else real
+        pairs.append((shown, real))
+    return pairs
+
+
+def matching_lines(text, pattern):
+    """(line number, line) for each non-comment line where ``pattern`` is found."""
+    hits = []
+    # "\n" only, as cron and systemd split lines; keeps numbers in step with comment_out_lines
+    for number, line in enumerate(text.split(u"\n"), 1):
+        line = line.rstrip(u"\r")
+        if line.lstrip().startswith("#"):
+            continue
+        if pattern.search(line):
+            hits.append((number, line))
+    return hits
+
+
+def lenient_text(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
+    except FILE_ERRORS:
+        return u""
+
+
+def run_module():
+    module = AnsibleModule(
+        argument_spec=dict(
+            paths=dict(type="list", elements="path", required=True),
+            regexp=dict(type="str"),
+            match=dict(type="str", choices=sorted(PRESETS)),
+            keep_regexp=dict(type="str"),
+            state=dict(type="str", choices=["commented", "reported"], default="commented"),
+            marker=dict(type="str", default="# disabled by nfdoctor.netfilter.disable_lines:"),
+            backup=dict(type="bool", default=True),
+            root=dict(type="path", default="/"),
+        ),
+        required_one_of=[("regexp", "match")],
+        mutually_exclusive=[("regexp", "match")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    marker = params["marker"]
+    if not marker.startswith("#") or "\n" in marker or "\r" in marker:
+        module.fail_json(msg="marker must be one line starting with '#', or the line would not become a comment")
+    try:
+        pattern = re.compile(params["regexp"] or PRESETS[params["match"]])
+        keep = re.compile(params["keep_regexp"]) if params["keep_regexp"] else None
+    except re.error as exc:
+        module.fail_json(msg="invalid regular expression: %s" % exc)
+    if not os.path.isdir(params["root"]):
+        module.fail_json(msg="root %s is not a directory" % params["root"])
+
+    plan = EditPlan()
+    matches = []
+    warnings = []
+    files = expand_paths(params["root"], params["paths"])
+    for shown, real in files:
+        try:
+            text = read_text_file(real)
+        except ConfigEditError as exc:
+            if matching_lines(lenient_text(real), pattern):
+                module.fail_json(msg="%s appears to contain a matching line but cannot be edited safely: %s"
+                                 % (shown, exc), matches=matches)
+            warnings.append(str(exc))
+            continue
+        if text is None:
+            continue
+        ranges = []
+        for number, line in matching_lines(text, pattern):
+            if params["state"] == "reported":
+                action = "reported"
+            elif keep is not None and keep.search(line):
+                action = "kept"
+            else:
+                action = "commented"
+                ranges.append((number, number))
+            matches.append({"file": shown, "line": number, "text": line, "action": action})
+        if ranges:
+            plan.add(real, text, comment_out_lines(text, ranges, marker))
+
+    for message in warnings:
+        module.warn(message)
+    result = dict(
+        changed=plan.changed,
+        diff=plan.diffs(),
+        files_changed=plan.paths,
+        backups={},
+        matches=matches,
+        files_searched=len(files),
+        warnings_detail=warnings,
+    )
+    if plan.changed and not module.check_mode:
+        result["files_changed"], result["backups"] = apply_plan(module, plan, backup=params["backup"])
+    module.exit_json(**result)
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()
