@@ -14,7 +14,6 @@ __metaclass__ = type
 
 import os
 import time
-import traceback
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec as spec
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.host_source import HostSource
@@ -102,6 +101,7 @@ class Gatherer(object):
             try:
                 getattr(self, "_gather_" + name)()
             except Exception as exc:  # a bug must not cost the operator the whole audit
+                import traceback  # only on this path: it costs 15 ms to import
                 self.src.error("gather:%s" % name, "internal error %s: %s (%s)" % (
                     type(exc).__name__, exc, traceback.format_exc().strip().splitlines()[-2].strip()))
                 self.facts.setdefault(name, None)

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""On-host cost of one live netfilter_facts run against ansible.builtin.setup.
+
+Both modules run the way Ansible runs them on a managed host, as a Python
+process that reads its arguments and prints JSON, on this machine, in the
+same run, alternating so that noise hits both alike. Also times
+ansible.builtin.ping, the floor every module pays (interpreter start and the
+AnsibleModule import), so the cost of the work itself can be compared too.
+Prints medians and ratios. Usage: bench_gather.py [--runs N]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS = os.path.join(REPO, ".build", "collections")
+
+
+def run_module(argv, args):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    started = time.perf_counter()
+    proc = subprocess.run(argv + [handle.name], capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    os.unlink(handle.name)
+    result = json.loads(proc.stdout[proc.stdout.index("{"):])
+    if result.get("failed"):
+        raise SystemExit("module failed: %s" % result.get("msg"))
+    return elapsed, result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    opts = parser.parse_args()
+    ours = [sys.executable, os.path.join(REPO, "plugins", "modules", "netfilter_facts.py")]
+    setup = [sys.executable, "-m", "ansible.modules.setup"]
+    ping = [sys.executable, "-m", "ansible.modules.ping"]
+    timings = {"netfilter_facts": [], "setup": [], "ping": []}
+    for _ in range(opts.runs):
+        elapsed, result = run_module(ours, {})
+        timings["netfilter_facts"].append(elapsed)
+        findings = len(result["ansible_facts"]["nfdoctor"]["findings"])
+        elapsed, _result = run_module(setup, {})
+        timings["setup"].append(elapsed)
+        elapsed, _result = run_module(ping, {})
+        timings["ping"].append(elapsed)
+    med = dict((name, statistics.median(values)) for name, values in timings.items())
+    print("on-host cost, median of %d runs each, same machine, same run" % opts.runs)
+    print("  %-26s %7.3f s  (%d findings on this host)" % ("nfdoctor.netfilter_facts", med["netfilter_facts"], findings))
+    print("  %-26s %7.3f s" % ("ansible.builtin.setup", med["setup"]))
+    print("  %-26s %7.3f s  (the floor: interpreter + AnsibleModule)" % ("ansible.builtin.ping", med["ping"]))
+    print("  whole process, netfilter_facts/setup: %.2f (%.1fx faster)" % (
+        med["netfilter_facts"] / med["setup"], med["setup"] / med["netfilter_facts"]))
+    ours_work = max(med["netfilter_facts"] - med["ping"], 1e-6)
+    setup_work = med["setup"] - med["ping"]
+    print("  work above the floor, netfilter_facts/setup: %.3f s / %.3f s = %.2f (%.1fx faster)" % (
+        ours_work, setup_work, ours_work / setup_work, setup_work / ours_work))
+
+
+if __name__ == "__main__":
+    main()
