@@ -1,0 +1,20 @@
+# Fleet scale: N test hosts as network namespaces with their own sshd
+# (tools/fleet/fleet), the fleet test, and the benchmark against the manual way.
+#   make test-fleet    start 4 hosts, audit them, inject a fault, tear down (~1 min)
+#   make bench-fleet   time audit.yml, the naive and the setup-first playbooks on
+#                      10, 50 and 200 hosts; rewrites docs/performance.md (~20 min)
+#   make fleet-stop    remove any fleet left by an interrupted run
+SYSTEM_PACKAGES += openssh-server openssh-client python3 iproute2 iptables conntrack util-linux hostname
+
+.PHONY: test-fleet bench-fleet fleet-stop
+TEST_TARGETS += test-fleet
+
+test-fleet: setup system-deps
+	$(BIN)/pytest -q tests/fleet
+
+bench-fleet: setup system-deps
+	$(BIN)/python tools/fleet/bench.py --write-docs
+
+fleet-stop:
+	$(BIN)/python tools/fleet/fleet.py stop
+	$(BIN)/python tools/fleet/fleet.py --run-dir $(CURDIR)/.build/bench-fleet stop
