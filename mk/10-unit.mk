@@ -17,3 +17,8 @@ lint-yaml: setup
 	$(BIN)/yamllint -s .
 
 lint: lint-compat lint-python lint-yaml
+
+.PHONY: lint-changelog
+lint: lint-changelog
+lint-changelog: setup
+	$(BIN)/antsibull-changelog lint
