@@ -4,9 +4,10 @@
 #   make bench-fleet   time audit.yml, the naive and the setup-first playbooks on
 #                      10, 50 and 200 hosts; rewrites docs/performance.md (~20 min)
 #   make fleet-stop    remove any fleet left by an interrupted run
+#   make ee-context    build context for the execution environment (.build/ee/context)
 SYSTEM_PACKAGES += openssh-server openssh-client python3 iproute2 iptables conntrack util-linux hostname
 
-.PHONY: test-fleet bench-fleet fleet-stop
+.PHONY: test-fleet bench-fleet fleet-stop ee-context
 TEST_TARGETS += test-fleet
 
 test-fleet: setup system-deps
@@ -18,3 +19,11 @@ bench-fleet: setup system-deps
 fleet-stop:
 	$(BIN)/python tools/fleet/fleet.py stop
 	$(BIN)/python tools/fleet/fleet.py --run-dir $(CURDIR)/.build/bench-fleet stop
+
+# ansible-builder build needs podman or docker; this makes everything up to it.
+ee-context: setup
+	rm -rf $(CURDIR)/.build/ee && mkdir -p $(CURDIR)/.build/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path $(CURDIR)/.build/ee $(CURDIR)
+	cp $(CURDIR)/.build/ee/nfdoctor-netfilter-*.tar.gz $(CURDIR)/.build/ee/nfdoctor-netfilter.tar.gz
+	$(BIN)/ansible-builder create -f execution-environment.yml --context $(CURDIR)/.build/ee/context \
+	    --output-filename Containerfile
