@@ -81,13 +81,13 @@ def findings_at_or_above(findings, threshold):
     if threshold is None or str(threshold).lower() == "none":
         return []
     limit = severity_rank(threshold)
-    return [f for f in (findings or []) if isinstance(f, dict)
+    return [f for f in _list(findings) if isinstance(f, dict)
             and SEVERITY_RANK[_lenient_severity(f.get("severity"))] >= limit]
 
 
 def _sorted_findings(findings):
     """Worst first, then by ID, so every report lists findings the same way."""
-    clean = [f for f in (findings or []) if isinstance(f, dict)]
+    clean = [f for f in _list(findings) if isinstance(f, dict)]
     return sorted(clean, key=lambda f: (-SEVERITY_RANK[_lenient_severity(f.get("severity"))], _text(f.get("id"))))
 
 
@@ -101,6 +101,11 @@ def _text(value):
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, sort_keys=True, default=str)
     return str(value)
+
+
+def _list(value):
+    """A list from a host document, or [] when the host sent something else."""
+    return value if isinstance(value, list) else []
 
 
 def _plain(value):
@@ -164,7 +169,7 @@ def _host_entry(name, result):
         return entry
     entry["facts"] = facts
     entry["findings"] = _sorted_findings(facts.get("findings"))
-    entry["errors"] = [e for e in (facts.get("errors") or []) if isinstance(e, dict)]
+    entry["errors"] = [e for e in _list(facts.get("errors")) if isinstance(e, dict)]
     entry["worst_severity"] = worst_severity(entry["findings"])
     return entry
 
@@ -440,7 +445,7 @@ def report_markdown(report):
                                            _md_code(finding.get("id")), _md(finding.get("title"))), ""]
             if finding.get("detail"):
                 out += [_md(finding.get("detail")), ""]
-            evidence = [e for e in (finding.get("evidence") or []) if isinstance(e, dict)]
+            evidence = [e for e in _list(finding.get("evidence")) if isinstance(e, dict)]
             if evidence:
                 out += ["| Evidence file | Line | Value |", "|---|---:|---|"]
                 for item in evidence:
@@ -451,7 +456,7 @@ def report_markdown(report):
                 out.append("**Remediation:** %s" % _md(finding.get("remediation")))
             if finding.get("role"):
                 out.append("**Role:** %s" % _md_code(finding.get("role")))
-            refs = [r for r in (finding.get("references") or []) if r]
+            refs = [r for r in _list(finding.get("references")) if r]
             if refs:
                 out.append("**References:** %s" % ", ".join(_md(r) for r in refs))
             if finding.get("confidence"):
@@ -596,7 +601,7 @@ def _badge(severity):
 
 
 def _html_evidence(finding):
-    evidence = [e for e in (finding.get("evidence") or []) if isinstance(e, dict)]
+    evidence = [e for e in _list(finding.get("evidence")) if isinstance(e, dict)]
     if not evidence:
         return ""
     rows = "".join('<tr><td class="mono">%s</td><td class="num">%s</td><td class="mono">%s</td></tr>'
@@ -615,7 +620,7 @@ def _html_finding_body(finding):
         parts.append('<div class="remedy"><strong>Remediation:</strong> %s%s</div>' % (
             _h(finding.get("remediation")),
             (' <span class="role">(role <code>%s</code>)</span>' % _h(role)) if role else ""))
-    refs = [r for r in (finding.get("references") or []) if r]
+    refs = [r for r in _list(finding.get("references")) if r]
     if refs:
         links = []
         for ref in refs:
@@ -830,7 +835,7 @@ def report_junit(report, fail_on="medium"):
             body = "\n".join(x for x in [
                 _text(finding.get("detail")),
                 "\n".join("evidence: %s:%s %s" % (_text(e.get("file")), _text(e.get("line")), _text(e.get("value")))
-                          for e in finding.get("evidence") or [] if isinstance(e, dict)),
+                          for e in _list(finding.get("evidence")) if isinstance(e, dict)),
                 "remediation: " + _text(finding.get("remediation")) if finding.get("remediation") else ""] if x)
             case_name = "%s [%s]" % (_text(finding.get("id")), sev)
             if SEVERITY_RANK[sev] >= limit:

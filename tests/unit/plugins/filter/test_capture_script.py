@@ -1,0 +1,100 @@
+"""The capture collector is rendered from capture_spec and never does what the audit must not."""
+import os
+import re
+import subprocess
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.nfdoctor.netfilter.plugins.filter import capture_script as cs
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec as spec
+
+
+@pytest.fixture(scope="module")
+def script():
+    return cs.capture_script()
+
+
+def test_is_valid_posix_sh(script, tmp_path):
+    path = tmp_path / "capture.sh"
+    path.write_text(script)
+    subprocess.run(["sh", "-n", str(path)], check=True)
+    if os.path.exists("/bin/dash"):
+        subprocess.run(["/bin/dash", "-n", str(path)], check=True)
+
+
+def test_every_spec_file_and_command_is_collected(script):
+    for pattern in spec.CAPTURE_FILES:
+        assert cs._shell_pattern(pattern) in script, pattern
+    for command in spec.CAPTURE_COMMANDS:
+        assert "'%s' '%s'" % (command["plugin"], spec.sos_name(command["argv"])) in script, command
+    for _kind, path in spec.ENVIRONMENT_MARKERS:
+        assert "mark %s" % cs._shell_pattern(path) in script
+    for proc_file in spec.PROCESS_FILES:
+        assert "'%s'" % proc_file in script
+
+
+def test_never_loads_a_module(script):
+    # Listing a table by name loads its module (iptables -t nat -L loads iptable_nat).
+    assert not re.search(r"iptables\S* (-t|--table) \w+ -(L|S|n)", script)
+    assert not re.search(r"(^|[;&|(]\s*|then\s+)(modprobe|insmod)\b", script, re.M)
+    assert not re.search(r"'(modprobe|insmod)'", script)
+    dump_lines = [line for line in script.splitlines() if "'iptables-save'" in line or "'ip6tables-save'" in line]
+    assert dump_lines and all(line.startswith("for table in $(cat '/proc/net/ip") for line in dump_lines)
+    for command in spec.CAPTURE_COMMANDS:
+        if command.get("requires_module"):
+            line = [x for x in script.splitlines() if "'%s'" % spec.sos_name(command["argv"]) in x][0]
+            assert line.startswith("if module_loaded '%s'; then" % command["requires_module"])
+
+
+def test_commands_run_with_timeout_and_bounds(script):
+    assert 'T="timeout 10"' in script and 'T="timeout -t 10"' in script
+    assert '$T "$@"' in script
+    assert 'head -c "$MAX"' in script
+    assert "MAX=%d" % cs.DEFAULTS["max_file_bytes"] in script
+
+
+def test_options(script):
+    custom = cs.capture_script({"timeout": 3, "max_file_bytes": 4096, "work_dir": "/var/tmp"})
+    assert 'T="timeout 3"' in custom and "MAX=4096" in custom and "mktemp -d '/var/tmp/nfdoctor-capture" in custom
+    assert cs.capture_script(None) == script == cs.capture_script({"timeout": None})
+
+
+@pytest.mark.parametrize("options,message", [
+    ("fast", "dict of options"),
+    ({"speed": 1}, "unknown option"),
+    ({"timeout": "ten"}, "whole numbers"),
+    ({"timeout": 0}, ">= 1"),
+    ({"work_dir": "tmp"}, "absolute path"),
+    ({"work_dir": "/tmp/it's"}, "absolute path"),
+])
+def test_bad_options(options, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        cs.capture_script(options)
+
+
+def test_shell_pattern_keeps_globs_and_quotes_literals(tmp_path):
+    base = tmp_path / "it's here"
+    (base / "a.d").mkdir(parents=True)
+    for name in ("x.conf", "y.conf", "z.txt"):
+        (base / "a.d" / name).write_text(name)
+    pattern = cs._shell_pattern(str(base) + "/a.d/*.conf")
+    out = subprocess.run(["sh", "-c", 'for f in %s; do echo "$f"; done' % pattern], capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    assert out[:2] == [str(base / "a.d" / "x.conf"), str(base / "a.d" / "y.conf")]
+    release = cs._shell_pattern("/lib/modules/{release}/modules.dep")
+    assert release == "'/lib/modules/'\"$release\"'/modules.dep'"
+
+
+def test_walked_directories_and_literal_prefix():
+    assert cs._walked_dirs("/sys/class/net/*/brif/*") == ["/sys/class/net/*"]
+    assert cs._walked_dirs("/etc/modprobe.d/*.conf") == []
+    assert cs._literal_prefix("/sys/class/net/*/brif/*") == "/sys/class/net"
+    assert cs._literal_prefix("/sys/module/bridge/refcnt") == "/sys/module/bridge/refcnt"
+
+
+def test_payload_is_marked(script):
+    assert 'echo "%s $format"' % cs.CAPTURE_BEGIN in script
+    assert 'echo "%s"' % cs.CAPTURE_END in script
+    assert 'exec 2>>"$work/stderr"' in script
+    assert "trap 'rm -rf \"$work\"' 0" in script

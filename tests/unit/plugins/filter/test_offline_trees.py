@@ -1,0 +1,164 @@
+"""Offline tree discovery and tarball extraction that trusts nothing in the archive."""
+import importlib.util
+import io
+import json
+import os
+import stat
+import tarfile
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, "..", "..", "..", "..", "roles", "audit", "files", "offline_trees.py")
+spec = importlib.util.spec_from_file_location("offline_trees", SCRIPT)
+ot = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(ot)
+
+
+def make_tar(path, members, mode="w:gz"):
+    """members: list of (TarInfo fields dict, bytes or None)."""
+    with tarfile.open(path, mode) as tar:
+        for fields, data in members:
+            info = tarfile.TarInfo(fields.pop("name"))
+            for key, value in fields.items():
+                setattr(info, key, value)
+            if data is not None:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            else:
+                tar.addfile(info)
+    return str(path)
+
+
+def tree_members(top, hostname=b"web01\n"):
+    return [({"name": top + "/etc/hostname"}, hostname),
+            ({"name": top + "/proc/sys/kernel/osrelease"}, b"3.10.0-514.el7.x86_64\n"),
+            ({"name": top + "/etc/modprobe.d/blacklist.conf"}, b"blacklist nf_conntrack_ipv4\n")]
+
+
+def test_extracts_a_plain_tree(tmp_path):
+    archive = make_tar(tmp_path / "web01.tar.gz", tree_members("."))
+    dest = tmp_path / "out"
+    dest.mkdir()
+    assert ot.safe_extract(archive, str(dest)) == []
+    assert (dest / "etc" / "modprobe.d" / "blacklist.conf").read_text() == "blacklist nf_conntrack_ipv4\n"
+
+
+@pytest.mark.parametrize("name,reason", [("/etc/passwd", "absolute path"), ("../../etc/cron.d/x", "'..'"),
+                                         ("a/../../b", "'..'"), ("C:/windows", "absolute path")])
+def test_rejects_escaping_names_and_writes_nothing(tmp_path, name, reason):
+    archive = make_tar(tmp_path / "evil.tar.gz", tree_members(".") + [({"name": name}, b"pwned")])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(ot.UnsafeArchive, match=reason):
+        ot.safe_extract(archive, str(dest))
+    assert os.listdir(dest) == []
+
+
+def test_leaves_out_devices_and_fifos(tmp_path):
+    archive = make_tar(tmp_path / "dev.tar", tree_members(".") + [
+        ({"name": "dev/sda", "type": tarfile.BLKTYPE, "devmajor": 8, "devminor": 0}, None),
+        ({"name": "proc/kmsg", "type": tarfile.CHRTYPE, "devmajor": 1, "devminor": 11}, None),
+        ({"name": "run/fifo", "type": tarfile.FIFOTYPE}, None)], mode="w")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    notes = ot.safe_extract(archive, str(dest))
+    assert sorted(notes) == ["dev/sda: left out (device)", "proc/kmsg: left out (device)", "run/fifo: left out (FIFO)"]
+    assert not (dest / "dev" / "sda").exists() and not (dest / "run" / "fifo").exists()
+
+
+def test_never_writes_through_a_link(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    archive = make_tar(tmp_path / "link.tar.gz", [
+        ({"name": "etc", "type": tarfile.SYMTYPE, "linkname": str(outside)}, None),
+        ({"name": "etc/cron.d/evil"}, b"* * * * * root rm -rf /"),
+        ({"name": "proc/x", "type": tarfile.SYMTYPE, "linkname": "/dev/zero"}, None),
+        ({"name": "proc/x"}, b"replaced")])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    notes = ot.safe_extract(archive, str(dest))
+    assert os.listdir(outside) == []
+    assert "etc/cron.d/evil: left out (a parent directory is a link)" in notes
+    # A later file of the same name replaces the link instead of writing to /dev/zero.
+    assert not os.path.islink(dest / "proc" / "x") and (dest / "proc" / "x").read_text() == "replaced"
+
+
+def test_hard_links_become_copies_and_modes_are_reset(tmp_path):
+    archive = make_tar(tmp_path / "hl.tar.gz", [
+        ({"name": "etc/a", "mode": 0o4755}, b"setuid?"),
+        ({"name": "etc/b", "type": tarfile.LNKTYPE, "linkname": "etc/a"}, None)])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    ot.safe_extract(archive, str(dest))
+    assert (dest / "etc" / "b").read_bytes() == b"setuid?"
+    assert not os.path.islink(dest / "etc" / "b")
+    assert stat.S_IMODE(os.stat(dest / "etc" / "a").st_mode) & 0o7000 == 0
+
+
+def test_size_and_member_bounds(tmp_path):
+    archive = make_tar(tmp_path / "big.tar.gz", [({"name": "f%d" % i}, b"x" * 1000) for i in range(20)])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(ot.UnsafeArchive, match="more than 5000 bytes"):
+        ot.safe_extract(archive, str(dest), max_bytes=5000)
+    with pytest.raises(ot.UnsafeArchive, match="more than 10 members"):
+        ot.safe_extract(archive, str(dest), max_members=10)
+
+
+def test_not_a_tarball(tmp_path):
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"\x1f\x8b not really gzip")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(ot.UnsafeArchive):
+        ot.safe_extract(str(junk), str(dest))
+
+
+def test_discover_mixed_directory(tmp_path):
+    src = tmp_path / "captures"
+    (src / "tree-a" / "etc").mkdir(parents=True)
+    (src / "tree-a" / "etc" / "hostname").write_text("db01\n")
+    (src / "tree-b" / "proc" / "sys" / "kernel").mkdir(parents=True)
+    (src / "tree-b" / "proc" / "sys" / "kernel" / "hostname").write_text("db01")  # same name: made unique
+    (src / "notes").mkdir()
+    (src / "README.txt").write_text("hello")
+    make_tar(src / "sosreport-web01-2026.tar.xz", tree_members("sosreport-web01-2026"), mode="w:xz")
+    make_tar(src / "evil.tgz", [({"name": "../x"}, b"x")])
+    work = tmp_path / "work"
+    result = ot.discover(str(src), str(work))
+    trees = {t["name"]: t for t in result["trees"]}
+    assert set(trees) == {"db01", "db01-tree-b", "web01"}
+    assert trees["web01"]["kind"] == "tarball"
+    assert trees["web01"]["root"] == str(work / "sosreport-web01-2026" / "sosreport-web01-2026")
+    assert trees["db01"]["root"] == str(src / "tree-a")
+    reasons = {os.path.basename(s["source"]): s["reason"] for s in result["skipped"]}
+    assert "no captured tree" in reasons["notes"]
+    assert "not a tarball" in reasons["README.txt"]
+    assert "not extracted" in reasons["evil.tgz"]
+    # Running again replaces what the first run unpacked.
+    assert ot.discover(str(src), str(work))["trees"] == result["trees"]
+
+
+def test_discover_single_tree_and_hostname_fallbacks(tmp_path):
+    tree = tmp_path / "seed-003-gentoo"
+    (tree / "etc").mkdir(parents=True)
+    (tree / "etc" / "hostname").write_text("localhost\n")
+    assert ot.discover(str(tree), str(tmp_path / "w"))["trees"][0]["name"] == "seed-003-gentoo"
+    (tree / "etc" / "hostname").write_text("we\x1b[31mird name!\n")
+    assert ot.discover(str(tree), str(tmp_path / "w"))["trees"][0]["name"] == "we-31mird-name"
+    os.unlink(tree / "etc" / "hostname")
+    os.symlink("/etc/hostname", tree / "etc" / "hostname")  # a link out of the tree is not read
+    assert ot.discover(str(tree), str(tmp_path / "w"))["trees"][0]["name"] == "seed-003-gentoo"
+
+
+def test_discover_missing_source(tmp_path):
+    result = ot.discover(str(tmp_path / "nope"), str(tmp_path / "w"))
+    assert result == {"trees": [], "skipped": [{"source": str(tmp_path / "nope"), "reason": "does not exist"}]}
+
+
+def test_main_prints_json(tmp_path, capsys):
+    (tmp_path / "t" / "sos_commands").mkdir(parents=True)
+    assert ot.main(["--source", str(tmp_path / "t"), "--work", str(tmp_path / "w")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["trees"][0]["kind"] == "dir"
