@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Integration test of the networkd_forwarding role on this machine, safely:
+# facts come from captured trees (read by the real netfilter_facts module),
+# changes are previewed with --check --diff, and /etc/systemd must be
+# byte-for-byte the same afterwards. The real converge runs in VMs (molecule).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../../.." && pwd)"
+trees="$repo/tests/integration/trees"
+fixtures="$repo/tests/unit/fixtures/networkd"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# A Debian 13 host as a captured tree: the unit fixture's networkd files plus
+# what the module reads to know the links, their forwarding and the version.
+tree="$work/debian13"
+cp -a "$fixtures/debian13_conf_no" "$tree"
+mkdir -p "$tree/sos_commands/systemd" "$tree/run/systemd/netif/links" "$tree/proc/sys/kernel" \
+         "$tree/usr/lib/systemd"
+echo "systemd 257 (257.9-1~deb13u1)" > "$tree/sos_commands/systemd/systemctl_--version"
+: > "$tree/usr/lib/systemd/systemd-networkd"
+for link in lo enp1s0 enp2s0; do
+    mkdir -p "$tree/sys/class/net/$link" "$tree/proc/sys/net/ipv4/conf/$link"
+    : > "$tree/sys/class/net/$link/.keep"
+done
+echo 1 > "$tree/proc/sys/net/ipv4/ip_forward"
+echo 1 > "$tree/proc/sys/net/ipv4/conf/lo/forwarding"
+echo 0 > "$tree/proc/sys/net/ipv4/conf/enp1s0/forwarding"   # already reset by networkd
+echo 1 > "$tree/proc/sys/net/ipv4/conf/enp2s0/forwarding"
+echo 2 > "$tree/run/systemd/netif/links/2"
+echo "6.12.48+deb13-amd64" > "$tree/proc/sys/kernel/osrelease"
+
+snapshot() {
+    find /etc/systemd -xdev \( -type f -o -type l \) -print0 2>/dev/null | sort -z \
+        | xargs -0 -r sha256sum 2>/dev/null || true
+    find /etc/systemd -xdev -type d 2>/dev/null | sort
+}
+
+before="$(snapshot)"
+ansible-playbook -i "$here/inventory.yml" "$here/check_mode.yml" --check --diff \
+    -e "trees=$trees" -e "debian13_tree=$tree" | tee "$work/check.log"
+[ "$before" == "$(snapshot)" ] || fail "check mode changed /etc/systemd"
+grep -q '^+IPForward=ipv4$' "$work/check.log" || fail "the seed-003 diff does not show IPForward=ipv4"
+grep -q '^+IPv4Forwarding=yes$' "$work/check.log" || fail "the Debian 13 diff does not show IPv4Forwarding=yes"
+grep -q 'check mode: would restart systemd-networkd' "$work/check.log" || fail "no restart preview"
+
+ansible-playbook -i "$here/inventory.yml" "$here/no_networkd.yml" -e "trees=$trees" | tee "$work/skip.log"
+grep -q 'networkd_forwarding skipped: systemd-networkd is not installed' "$work/skip.log" \
+    || fail "no skip message"
+grep -Eq 'localhost +: ok=[0-9]+ +changed=0 .*failed=0' "$work/skip.log" || fail "a skipped host reported changes"
+[ "$before" == "$(snapshot)" ] || fail "the skipped run changed /etc/systemd"
+echo "networkd_forwarding: OK"
