@@ -1,0 +1,30 @@
+# Fleet audit and its reports.
+#   make audit         audit this machine (inventory/localhost.yml), print the
+#                      summary, write the reports to $(REPORT_DIR). Works
+#                      without root (what could not be read is listed).
+#                      Extra ansible-playbook arguments: make audit AUDIT_ARGS='-e nfdoctor_fail_on=high'
+#   make test-audit    integration tests: live and offline audits, fail_on,
+#                      capture -> offline, the HTML report in headless Chromium (~2 min)
+#   make bench-audit   one module task against the seeds' manual commands as
+#                      separate tasks, on this host (~1 min)
+SYSTEM_PACKAGES += chromium tar gzip
+
+.PHONY: audit test-audit test-audit-filters bench-audit
+TEST_TARGETS += test-audit
+
+AUDIT_ARGS ?=
+
+audit: setup
+	@mkdir -p "$(REPORT_DIR)"
+	$(BIN)/ansible-playbook playbooks/audit.yml -e nfdoctor_report_dir="$(REPORT_DIR)" $(AUDIT_ARGS)
+	@echo "nfdoctor: reports written to $(REPORT_DIR)/ (open $(REPORT_DIR)/nfdoctor-report.html in a browser)"
+
+test-audit-filters: setup
+	tests/integration/targets/filter_fleet_report/runme.sh
+
+test-audit: setup system-deps test-audit-filters
+	$(BIN)/pytest -q tests/integration/test_audit_live.py tests/integration/test_audit_offline.py \
+	    tests/integration/test_audit_capture.py tests/integration/test_audit_html.py
+
+bench-audit: setup
+	$(BIN)/python tests/integration/bench_single_host.py
