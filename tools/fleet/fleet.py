@@ -242,7 +242,13 @@ def cmd_start(args):
     if not conntrack_available():
         print("warning: no conntrack in this kernel (modprobe nf_conntrack); conntrack faults will not work",
               file=sys.stderr)
+    try:
+        return create_fleet(count, run_dir, args)
+    except FleetError as exc:
+        raise FleetError("%s\nthe fleet is half made; `fleet stop` removes what was created" % exc)
 
+
+def create_fleet(count, run_dir, args):
     started = time.monotonic()
     hosts = plan_hosts(count, run_dir)
     os.makedirs(os.path.join(run_dir, "hosts"), exist_ok=True)
