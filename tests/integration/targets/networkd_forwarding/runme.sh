@@ -51,4 +51,9 @@ grep -q 'networkd_forwarding skipped: systemd-networkd is not installed' "$work/
     || fail "no skip message"
 grep -Eq 'localhost +: ok=[0-9]+ +changed=0 .*failed=0' "$work/skip.log" || fail "a skipped host reported changes"
 [ "$before" == "$(snapshot)" ] || fail "the skipped run changed /etc/systemd"
+if ansible-playbook -i "$here/inventory.yml" "$here/captured_guard.yml" -e "trees=$trees" > "$work/guard.log" 2>&1; then
+    fail "the role applied a captured tree's plan to this host"
+fi
+grep -q 'the facts come from a captured tree' "$work/guard.log" || { cat "$work/guard.log"; fail "no captured-tree message"; }
+[ "$before" == "$(snapshot)" ] || fail "the refused run changed /etc/systemd"
 echo "networkd_forwarding: OK"

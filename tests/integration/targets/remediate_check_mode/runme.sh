@@ -5,7 +5,9 @@
 #  3. --check --diff on the live host changes no file, module or sysctl it could touch;
 #  4. --check on the seed-003 tree selects networkd_forwarding and kernel_advisory and
 #     previews the drop-in; on seed 000 it selects conntrack_modules, br_netfilter, kernel_advisory;
-#  5. --tags names a role even without its finding.
+#  5. --tags names a role even without its finding;
+#  6. with serial batches a failed host ends the window after its batch (its batch mates
+#     finish), unless nfdoctor_max_fail_percentage allows it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../../.." && pwd)"
@@ -80,4 +82,28 @@ grep -q 'networkd_forwarding skipped: systemd-networkd is not installed' "$work/
     || fail "--tags networkd_forwarding did not run the role"
 has "roles that would run: networkd_forwarding'" "$work/tags.log" || fail "summary does not match --tags"
 grep -q 'TASK \[nfdoctor.netfilter.conntrack_modules' "$work/tags.log" && fail "--tags ran another role"
+echo "== 6. a failed host ends the window after its batch"
+cat > "$work/batch.yml" <<INV
+all:
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+    nfdoctor_root: $trees/healthy-debian12-docker
+  hosts:
+    h1: {}
+    h2: {nfdoctor_root: /nonexistent/captured/tree}   # its audit fails
+    h3: {}
+    h4: {}
+INV
+if ansible-playbook -i "$work/batch.yml" "$play" --check -e nfdoctor_serial=2 > "$work/batch.log" 2>&1; then
+    fail "a failed host did not fail the run"
+fi
+grep -Eq '^h1 +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$work/batch.log" || fail "h1 did not finish its batch"
+grep -q 'Print what was fixed' "$work/batch.log" || fail "the batch did not reach its summary"
+grep -Eq '^h[34] ' "$work/batch.log" && fail "a batch started after a failure"
+has '1 of 4 hosts failed \(h2\)' "$work/batch.log" || fail "no end-of-window message"
+ansible-playbook -i "$work/batch.yml" "$play" --check -e nfdoctor_serial=2 -e nfdoctor_max_fail_percentage=50 \
+    > "$work/batch50.log" 2>&1 || true
+grep -Eq '^h4 +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$work/batch50.log" \
+    || fail "nfdoctor_max_fail_percentage=50 still stopped the window"
 echo "remediate_check_mode: OK"
