@@ -5,7 +5,8 @@ Each host is a network namespace ``nfd-fleet-NNNN`` with a veth pair into the
 bridge ``nfdfleet0`` (10.213.0.1/16 on this side), its own address 10.213.X.Y,
 its own /proc/sys/net, forwarding settings and conntrack table, and its own
 ``/usr/sbin/sshd`` listening only on that address. The hosts share this
-machine's file system, so one system python3 serves all of them.
+machine's file system, so one system python3 serves all of them, except
+/root: each host has an empty one of its own (tmpfs), as a fresh host would.
 
     fleet start N       create N hosts, start their sshd, write the inventory
     fleet status        what exists now (namespaces, sshd processes, ports)
@@ -190,9 +191,14 @@ def configure_host(host, run_dir):
                                         run_dir=run_dir, host_dir=host["host_dir"]))
     # Hosts are routers, as in the incidents: ip_forward on, so a fault such as
     # one interface's forwarding off is a difference from the healthy rest.
-    # A private UTS namespace gives each host its own hostname.
+    # A private UTS namespace gives each host its own hostname. `ip netns exec`
+    # already gives it a mount namespace of its own (slave to ours): there an
+    # empty tmpfs /root makes it a host with a clean root home, so the start-up
+    # files of this machine's root (sshd runs bash, which reads ~/.bashrc; here
+    # it runs `pyenv init`) do not run on every command sent to the fleet.
     script = (
         "set -e\n"
+        "mount -t tmpfs -o mode=0700,size=64m nfd-fleet-root /root\n"
         "ip link set lo up\n"
         "ip link set eth0 up\n"
         "ip addr add {addr}/16 dev eth0\n"
