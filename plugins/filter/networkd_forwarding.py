@@ -145,26 +145,47 @@ def networkd_forwarding_plan(facts, links=None, ipv6=False, version=None):
         })
 
     if plan["mode"] == "IPv4Forwarding":
-        off = [k for k in (("IPv4Forwarding",) + (("IPv6Forwarding",) if ipv6 else ()))
-               if parse_boolean(_value(conf, k)) is False]
-        if off:
-            lines = "".join("%s=yes\n" % k for k in off)
-            where = ", ".join("%s:%s" % (conf[k].get("file"), conf[k].get("line")) for k in off)
-            plan["conf_dropin"] = {
-                "path": CONF_DROPIN,
-                "content": HEADER + "# Why: %s set to no in %s turns forwarding off globally and for every link\n"
-                           "# without its own setting; networkd.conf.d drop-ins are read in lexical order\n"
-                           "# across all directories and the last one wins, so this name sorts last.\n"
-                           % ("/".join(off), where) + "[Network]\n" + lines,
-                "reason": "networkd.conf sets %s=no (%s)" % ("/".join(off), where),
-            }
-            plan["restart_required"] = True  # networkd reads networkd.conf only at start
-            later = [k for k in off if posixpath.basename(conf[k].get("file") or "") > posixpath.basename(CONF_DROPIN)]
-            if later:
-                plan["notes"].append("%s sorts after %s and still wins; rename or edit it"
-                                     % (", ".join(conf[k]["file"] for k in later), CONF_DROPIN))
+        _plan_conf_dropin(plan, conf, ipv6)
     plan["applicable"] = True
     return plan
+
+
+def _plan_conf_dropin(plan, conf, ipv6):
+    """networkd.conf(.d) [Network] override, systemd 256+.
+
+    IPv4Forwarding=no there sets net.ipv4.conf.all.forwarding=0, which the kernel
+    copies to every interface, and is the default of every managed link. IPv6
+    needs the global switch anyway: per-link IPv6Forwarding=yes alone forwards
+    nothing (systemd.network(5), systemd PR #33457), so with ipv6 the global
+    IPv6Forwarding=yes is written unless it is already set.
+    """
+    lines, why = [], []
+    if parse_boolean(_value(conf, "IPv4Forwarding")) is False:
+        lines.append("IPv4Forwarding=yes")
+        why.append("IPv4Forwarding=no in %s:%s turns IPv4 forwarding off globally and for every link "
+                   "without its own setting" % (conf["IPv4Forwarding"].get("file"), conf["IPv4Forwarding"].get("line")))
+    if ipv6 and parse_boolean(_value(conf, "IPv6Forwarding")) is not True:
+        lines.append("IPv6Forwarding=yes")
+        where = conf.get("IPv6Forwarding")
+        why.append("IPv6 forwarding needs the global switch (per-link IPv6Forwarding= alone forwards nothing)%s"
+                   % (" and %s:%s sets it to %s" % (where.get("file"), where.get("line"), where.get("value"))
+                      if isinstance(where, dict) else ""))
+    if not lines:
+        return
+    plan["conf_dropin"] = {
+        "path": CONF_DROPIN,
+        "content": HEADER + "".join("# Why: %s.\n" % reason for reason in why)
+        + "# networkd.conf.d drop-ins are read in lexical order across all directories and the last\n"
+          "# one wins, so this name sorts last.\n"
+        + "[Network]\n" + "".join(line + "\n" for line in lines),
+        "reason": "; ".join(why),
+    }
+    plan["restart_required"] = True  # networkd reads networkd.conf only at start
+    for key in ("IPv4Forwarding", "IPv6Forwarding"):
+        setting = conf.get(key)
+        if isinstance(setting, dict) and posixpath.basename(setting.get("file") or "") > posixpath.basename(CONF_DROPIN):
+            plan["notes"].append("%s sorts after %s and still wins for %s=; rename or edit it"
+                                 % (setting["file"], CONF_DROPIN, key))
 
 
 def _value(settings, key):

@@ -84,6 +84,23 @@ def test_debian13_ipv6_adds_both_keys():
     assert plan["conf_dropin"]["content"].endswith("IPv4Forwarding=yes\nIPv6Forwarding=yes\n")
 
 
+def test_ipv6_on_257_needs_the_global_switch_even_without_a_conf_no():
+    facts = facts_for("debian13_conf_no", ["enp1s0"], 257)
+    facts["networkd"]["conf"]["settings"] = {}
+    plan = networkd_forwarding_plan(facts)
+    assert plan["conf_dropin"] is None and plan["restart_required"] is False
+    plan = networkd_forwarding_plan(facts, ipv6=True)
+    assert plan["conf_dropin"]["content"].endswith("[Network]\nIPv6Forwarding=yes\n")
+    assert "per-link IPv6Forwarding= alone forwards nothing" in plan["conf_dropin"]["reason"]
+
+
+def test_conf_setting_sorting_after_ours_is_reported():
+    facts = facts_for("debian13_conf_no", ["enp1s0"], 257)
+    facts["networkd"]["conf"]["settings"]["IPv4Forwarding"]["file"] = "/etc/systemd/networkd.conf.d/zzz-late.conf"
+    plan = networkd_forwarding_plan(facts)
+    assert any("zzz-late.conf sorts after" in note for note in plan["notes"])
+
+
 def test_debian12_docker_host_needs_nothing_on_252():
     facts = facts_for("debian12_docker", ["lo", "ens3", "docker0"], 252, runtimes=["docker"])
     plan = networkd_forwarding_plan(facts)
