@@ -117,7 +117,7 @@ def parse_unit_text(text, path):
     where = path if isinstance(path, _TEXT_TYPES) and path else "<text>"
     if text is None:
         return result
-    if isinstance(text, bytes) and not isinstance(text, _TEXT_TYPES):
+    if isinstance(text, bytes):  # py3 bytes, py2 str: decode so comparisons with unicode never raise
         text = text.decode("utf-8", "replace")
     if not isinstance(text, _TEXT_TYPES):
         result["problems"].append("%s: not text (%s), ignored" % (where, type(text).__name__))
