@@ -588,9 +588,35 @@ _HTML_JS = """
     var d=el.nextElementSibling; d.hidden=!d.hidden;
     el.setAttribute("aria-expanded", d.hidden?"false":"true");
   });
-  sevSel.addEventListener("change",apply);idSel.addEventListener("change",apply);text.addEventListener("input",apply);
-  document.documentElement.setAttribute("data-js","ready");
+  // Filters live in the URL fragment (#min=4&id=X&q=text&sort=host), so a filtered view can be shared.
+  function fromHash(){
+    var parts=(location.hash||"").replace(/^#/,"").split("&"), want={};
+    for(var i=0;i<parts.length;i++){
+      var kv=parts[i].split("=");
+      if(kv.length===2){try{want[kv[0]]=decodeURIComponent(kv[1]);}catch(e){}}
+    }
+    if(want.min&&sevSel.querySelector('option[value="'+want.min.replace(/[^0-9]/g,"")+'"]')){sevSel.value=want.min;}
+    if(want.id!==undefined){
+      for(var j=0;j<idSel.options.length;j++){if(idSel.options[j].value===want.id){idSel.value=want.id;}}
+    }
+    if(want.q!==undefined){text.value=want.q;}
+    if(want.sort){
+      var th=table.querySelector('th.sortable[data-key="'+want.sort.replace(/[^a-z]/g,"")+'"]');
+      if(th){sortBy(th);if(want.dir==="desc"){sortBy(th);}}
+    }
+  }
+  function toHash(){
+    var h=[];
+    if(sevSel.value!=="0"){h.push("min="+sevSel.value);}
+    if(idSel.value){h.push("id="+encodeURIComponent(idSel.value));}
+    if(text.value){h.push("q="+encodeURIComponent(text.value));}
+    if(history.replaceState){history.replaceState(null,"",h.length?"#"+h.join("&"):location.pathname+location.search);}
+  }
+  function changed(){apply();toHash();}
+  sevSel.addEventListener("change",changed);idSel.addEventListener("change",changed);text.addEventListener("input",changed);
+  fromHash();
   apply();
+  document.documentElement.setAttribute("data-js","ready");
 })();
 """
 

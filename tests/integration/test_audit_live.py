@@ -1,0 +1,126 @@
+"""audit.yml for real against this machine: reports, check mode, re-runs, no root, dead hosts."""
+import os
+import re
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "targets", "audit_reports"))
+import audit_helpers as h  # noqa: E402
+
+FINDING_KEYS = {"id", "severity", "title", "detail", "evidence", "remediation", "role", "references"}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    out = tmp_path_factory.mktemp("live")
+    run = h.playbook("audit.yml", "-e", "nfdoctor_report_dir=%s" % out, "-e", h.ALL_FORMATS)
+    assert run.returncode == 0, run.stdout
+    return out, run
+
+
+def test_one_module_task_and_a_summary(live):
+    out, run = live
+    assert run.stdout.count("TASK [nfdoctor.netfilter.audit : Audit netfilter state]") == 1
+    assert "gather_facts" not in run.stdout and "TASK [Gathering Facts]" not in run.stdout
+    assert re.search(r"nfdoctor \S+ audit of 1 host\(s\): 1 ok, 0 failed, 0 unreachable", run.stdout)
+    assert re.search(r"localhost\s+ok\s+(none|info|low|medium|high|critical)\s", run.stdout)
+    for name in ("nfdoctor-report.json", "nfdoctor-report.md", "nfdoctor-report.html",
+                 "nfdoctor-report.junit.xml", "nfdoctor.prom"):
+        assert str(out / name) in run.stdout
+
+
+def test_json_report(live):
+    out, _run = live
+    doc = h.report(out)
+    assert doc["report_schema_version"] == 1
+    host = doc["hosts"]["localhost"]
+    assert host["status"] == "ok"
+    facts = host["facts"]
+    assert facts["schema_version"] == 1 and facts["captured"] is False
+    assert facts["kernel"]["release"] == os.uname().release
+    for finding in host["findings"]:
+        assert FINDING_KEYS <= set(finding)
+    assert doc["summary"]["findings_total"] == len(host["findings"])
+    assert host["errors"] == facts["errors"]
+
+
+def test_markdown_and_html_carry_every_finding(live):
+    out, _run = live
+    doc = h.report(out)
+    md = h.read(out, "nfdoctor-report.md")
+    page = h.read(out, "nfdoctor-report.html")
+    assert "## localhost" in md and "| Host | Status | Worst |" in md
+    assert os.uname().release in md and os.uname().release in page
+    for finding in doc["hosts"]["localhost"]["findings"]:
+        assert "`%s`" % finding["id"] in md
+        assert 'data-id="%s"' % finding["id"] in page
+    assert '<script src' not in page and '<link' not in page and "http-equiv=\"Content-Security-Policy\"" in page
+
+
+def test_junit_and_prometheus(live):
+    out, _run = live
+    suites = h.junit(out).findall("testsuite")
+    assert [s.get("name") for s in suites] == ["localhost"]
+    assert suites[0].find("testcase").get("name") == "audit"
+    prom = h.read(out, "nfdoctor.prom")
+    assert 'nfdoctor_host_audit_ok{host="localhost"} 1' in prom
+    assert re.search(r'^nfdoctor_host_worst_severity\{host="localhost"\} [0-5]$', prom, re.M)
+
+
+def test_check_mode_still_writes_reports_and_reruns_are_safe(tmp_path):
+    for _attempt in (1, 2):
+        run = h.playbook("audit.yml", "--check", "-e", "nfdoctor_report_dir=%s" % tmp_path)
+        assert run.returncode == 0, run.stdout
+        assert h.report(tmp_path)["hosts"]["localhost"]["status"] == "ok"
+    assert sorted(os.listdir(tmp_path)) == ["nfdoctor-report.html", "nfdoctor-report.json", "nfdoctor-report.md"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch to an unprivileged user")
+def test_without_root_the_audit_degrades_and_says_what_it_could_not_read(tmp_path):
+    # The module runs as nobody (su to an unprivileged user, the way a fleet without
+    # become looks); the reports are still written by the controller.
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    unprivileged:\n"
+        "      ansible_connection: local\n"
+        "      ansible_python_interpreter: /usr/bin/python3\n"
+        "      ansible_become: true\n"
+        "      ansible_become_method: su\n"
+        "      ansible_become_user: nobody\n"
+        "      ansible_become_flags: '-s /bin/sh'\n")
+    out = tmp_path / "reports"
+    run = h.playbook("audit.yml", "-e", "nfdoctor_report_dir=%s" % out, inventory=str(inventory))
+    assert run.returncode == 0, run.stdout
+    host = h.report(out)["hosts"]["unprivileged"]
+    assert host["status"] == "ok"
+    denied = [e for e in host["errors"] if "Permission denied" in e["message"] or "not readable" in e["message"]]
+    assert denied, "an unprivileged audit read everything? %r" % host["errors"]
+    assert "UNREAD: sources the audit could not read" in run.stdout
+    assert "Could not read" in h.read(out, "nfdoctor-report.md")
+    assert "Could not read" in h.read(out, "nfdoctor-report.html")
+
+
+def test_dead_and_broken_hosts_are_reported_not_dropped(tmp_path):
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n"
+        "    localhost: {ansible_connection: local, ansible_python_interpreter: '{{ ansible_playbook_python }}'}\n"
+        "    dead-host: {ansible_host: 127.0.0.1, ansible_port: 1, ansible_connection: ssh,"
+        " ansible_ssh_common_args: '-o ConnectTimeout=5'}\n"
+        "    no-python: {ansible_connection: local, ansible_python_interpreter: /nonexistent/python}\n")
+    out = tmp_path / "reports"
+    run = h.playbook("audit.yml", "-e", "nfdoctor_report_dir=%s" % out, "-e", h.ALL_FORMATS, inventory=str(inventory))
+    assert run.returncode != 0, "a run that could not audit every host must not look green"
+    doc = h.report(out)
+    assert doc["hosts"]["dead-host"]["status"] == "unreachable"
+    assert "port 1" in doc["hosts"]["dead-host"]["message"]
+    assert doc["hosts"]["no-python"]["status"] == "failed"
+    assert "/nonexistent/python" in doc["hosts"]["no-python"]["message"]
+    assert doc["hosts"]["localhost"]["status"] == "ok"
+    assert re.search(r"dead-host\s+unreachable", run.stdout)
+    assert "nfdoctor could not audit dead-host (unreachable)" in run.stdout
+    assert 'nfdoctor_host_audit_ok{host="dead-host"} 0' in h.read(out, "nfdoctor.prom")
+    errors = [s for s in h.junit(out).findall("testsuite") if s.find("testcase/error") is not None]
+    assert sorted(s.get("name") for s in errors) == ["dead-host", "no-python"]
+    assert "dead-host" in h.read(out, "nfdoctor-report.html")
