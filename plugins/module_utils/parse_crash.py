@@ -59,14 +59,17 @@ _SYMBOL = r'[A-Za-z_.$][A-Za-z0-9_.$]*'
 _FRAME_RE = re.compile(
     r'^\s*(?:\[<[0-9a-fA-F]+>\]\s*)?(?P<unreliable>\?\s+)?(?P<symbol>' + _SYMBOL + r')'
     r'\+(?P<offset>0x[0-9a-fA-F]+(?:/0x[0-9a-fA-F]+)?)(?:\s+\[\S+\])?\s*$')
-_RIP_RE = re.compile(r'^\s*(?:RIP|EIP|IP|PC is at|pc :)[:\s]+(?:[0-9a-fA-F]{4}:)?\s*(?:\[<[0-9a-fA-F]+>\]\s*)*'
-                     r'(?:\[<[0-9a-fA-F]+>\]\s*)?(?P<where>(?P<symbol>' + _SYMBOL + r')\+[0-9a-fA-Fx/]+)')
+_RIP_RE = re.compile(r'^\s*(?:RIP|EIP|IP|PC is at|pc)(?:\s*:\s*|\s+)(?:[0-9a-fA-F]{4}:)?(?:\[<[0-9a-fA-F]+>\]\s*)*'
+                     r'(?P<where>(?P<symbol>' + _SYMBOL + r')\+[0-9a-fA-Fx/]+)')
 _CRASH_RIP_RE = re.compile(r'^\s*\[exception RIP: (?P<where>(?P<symbol>' + _SYMBOL + r')(?:\+[0-9a-fA-Fx/]+)?)\]')
 _CRASH_FRAME_RE = re.compile(r'^\s*#[0-9]+\s+\[[0-9a-fA-F]+\]\s+(?P<symbol>' + _SYMBOL + r')\s+at\s+[0-9a-fA-F]+')
-_PANIC_RE = re.compile(r'^\s*(?P<panic>(?:BUG: |kernel BUG at |Kernel panic - not syncing|general protection fault|'
+_PANIC_RE = re.compile(r'^\s*(?:BUG: |kernel BUG at |Kernel panic - not syncing|general protection fault|'
                        r'Unable to handle kernel|watchdog: BUG: soft lockup|BUG: soft lockup|'
-                       r'divide error|invalid opcode).*?)\s*$')
-_CRASH_PANIC_RE = re.compile(r'^\s*PANIC:\s+"?(?P<panic>.*?)"?\s*$')
+                       r'divide error|invalid opcode)')
+_CRASH_PANIC_RE = re.compile(r'^\s*PANIC:\s+')
+# printk lines are at most 1024 characters; cutting longer ones keeps every
+# regex here linear on hostile input.
+_MAX_LINE = 4096
 _RELEASE_RES = (
     re.compile(r'(?:Not tainted|Tainted: [A-Z ]*?)\s+(?P<release>[0-9]+\.[0-9]+\S*)\s+#'),
     re.compile(r'^\s*RELEASE:\s+(?P<release>\S+)'),
@@ -128,7 +131,7 @@ def parse_vmcore_dmesg(text):
     for raw in lines_of(text):
         # Logs pasted through web pages and ticket systems carry no-break
         # spaces where the kernel printed plain ones.
-        line = _strip_prefix(raw.replace(u'\xa0', u' '))
+        line = _strip_prefix(raw[:_MAX_LINE].replace(u'\xa0', u' '))
         kept.append(line)
         if result['release'] is None:
             for release_re in _RELEASE_RES:
@@ -137,9 +140,16 @@ def parse_vmcore_dmesg(text):
                     result['release'] = release.group('release')
                     break
         if result['panic'] is None:
-            panic = _CRASH_PANIC_RE.match(line) or _PANIC_RE.match(line)
-            if panic and panic.group('panic'):
-                result['panic'] = panic.group('panic')
+            crash_panic = _CRASH_PANIC_RE.match(line)
+            if crash_panic:
+                # crash's sys output: PANIC: "BUG: unable to handle ..."
+                message = line[crash_panic.end():].strip().strip('"').strip()
+            elif _PANIC_RE.match(line):
+                message = line.strip()
+            else:
+                message = None
+            if message:
+                result['panic'] = message
                 continue
         if result['rip'] is None:
             rip = _CRASH_RIP_RE.match(line) or _RIP_RE.match(line)

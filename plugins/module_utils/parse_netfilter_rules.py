@@ -162,8 +162,16 @@ def parse_iptables_save(text, source='iptables-save'):
 # nft list ruleset
 # --------------------------------------------------------------------------
 
-_NFT_HANDLE_RE = re.compile(r'\s+#\s*handle\s+[0-9]+\s*$')
+_NFT_HANDLE_RE = re.compile(r'#\s*handle\s+[0-9]+\s*$')
 _NFT_CHAIN_TYPE_RE = re.compile(r'^type\s+(\S+)\s+hook\s+')
+
+
+def _strip_handle(line):
+    """Drop the ``# handle N`` comment ``nft -a`` appends (found from the right, in linear time)."""
+    hash_at = line.rfind('#')
+    if hash_at >= 0 and _NFT_HANDLE_RE.match(line, hash_at):
+        return line[:hash_at]
+    return line
 
 
 def _brace_balance(line):
@@ -252,7 +260,7 @@ def parse_nft_ruleset(text):
     skip_depth = 0        # >0 while inside a set/map/flowtable/object body
     pending = None        # (line number, text) of a rule continued on the next line
     for number, raw in enumerate(lines_of(text), 1):
-        line = _NFT_HANDLE_RE.sub('', raw).strip()
+        line = _strip_handle(raw).strip()
         if pending is not None:
             line = pending[1] + ' ' + line
             number = pending[0]

@@ -40,8 +40,11 @@ except NameError:
 _EXCERPT = 80
 
 _MODULE_NAME_RE = re.compile(r'^[A-Za-z0-9_\-]+$')
-_DECIMAL_RE = re.compile(r'^[+-]?[0-9]+$')
-_HEX_RE = re.compile(r'^(?:0[xX])?[0-9a-fA-F]+$')
+# Kernel counters are at most 64-bit: 20 decimal or 16 hex digits.  Longer
+# numbers are corruption, and an int of thousands of digits would make the
+# JSON encoder raise when the module returns its result.
+_DECIMAL_RE = re.compile(r'^[+-]?[0-9]{1,20}$')
+_HEX_RE = re.compile(r'^(?:0[xX])?[0-9a-fA-F]{1,16}$')
 
 
 def as_text(text):
@@ -79,8 +82,8 @@ def to_int(value, base=10):
     """Return ``value`` as an int, or None when it is not a plain integer.
 
     Only ASCII digits are accepted (``int()`` would take other Unicode digits,
-    and '²' passes ``isdigit()`` but not ``int()``); numbers too long for the
-    interpreter's digit limit give None instead of ValueError.
+    and '²' passes ``isdigit()`` but not ``int()``), and at most 64-bit-sized
+    ones (20 decimal, 16 hex digits): longer ones give None.
     """
     value = as_text(value).strip()
     if base == 16:
@@ -291,7 +294,7 @@ def parse_conntrack_stat_table(text):
             'problems': problems}
 
 
-_KEY_VALUE_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)=(\S*)')
+_IDENTIFIER_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 
 
 def parse_conntrack_S(text):
@@ -309,7 +312,9 @@ def parse_conntrack_S(text):
     for number, line in enumerate(lines_of(text), 1):
         if not line.strip():
             continue
-        pairs = _KEY_VALUE_RE.findall(line)
+        # Token by token rather than a findall over the line: linear on junk.
+        pairs = [tuple(token.split('=', 1)) for token in line.split() if '=' in token]
+        pairs = [(key, raw) for key, raw in pairs if _IDENTIFIER_RE.match(key)]
         if not pairs or pairs[0][0] != 'cpu':
             problems.append('line %d: not a "cpu=N key=value ..." line: %s' % (number, excerpt(line)))
             continue
@@ -542,6 +547,8 @@ def parse_sysctl_a(text):
 def _unquote(value):
     """Return a shell-quoted os-release value without its quotes."""
     value = value.strip()
+    if not any(char in value for char in '\'"\\#'):
+        return value
     try:
         parts = shlex.split(value, comments=True)
     except Exception:  # pylint: disable=broad-except

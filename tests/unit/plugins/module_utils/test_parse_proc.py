@@ -511,3 +511,17 @@ def test_as_text_accepts_bytes_and_none():
 def test_excerpt_is_bounded():
     problem = pp.parse_proc_modules("x" * 10000)["problems"][0]
     assert len(problem) < 200
+
+
+def test_numbers_beyond_64_bit_are_rejected_not_returned():
+    # json.dumps of an int with thousands of digits raises on Python 3.11;
+    # a corrupt counter must become a problem, never a result the module
+    # cannot return.
+    text = "entries found\n00000001 " + "f" * 5000 + "\n00000001 00000002\n"
+    result = pp.parse_conntrack_stat_table(text)
+    assert result["cpus"] == 1 and result["totals"] == {"entries": 1, "found": 2}
+    assert pp.to_int("18446744073709551615") == 2 ** 64 - 1
+    assert pp.to_int("184467440737095516150") is None
+    assert pp.to_int("ffffffffffffffff", 16) == 2 ** 64 - 1
+    assert pp.to_int("1ffffffffffffffff", 16) is None
+    json.dumps(pp.parse_snmp("Ip: A B\nIp: 1 " + "9" * 5000 + "\n"))
