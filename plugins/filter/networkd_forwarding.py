@@ -82,14 +82,21 @@ def networkd_forwarding_plan(facts, links=None, ipv6=False, version=None):
         if not isinstance(links, (list, tuple)) or not all(isinstance(x, str) for x in links):
             raise AnsibleFilterError("networkd_forwarding_plan: links must be a list of interface names")
         wanted = list(links)
-    elif forwarding.get("ipv4") == 1 or (facts.get("environment") or {}).get("container_runtimes"):
-        # The host routes (or runs containers that need it): every link networkd manages.
+    elif _host_forwards(facts):
+        # The host routes, runs containers, or the audit found networkd in the way of forwarding:
+        # every link networkd manages.
         wanted = sorted(name for name in managed if name != "lo")
     else:
-        plan["skip_reason"] = ("net.ipv4.ip_forward is %s and no links were named in "
-                               "nfdoctor_networkd_forwarding_links: this host does not forward"
-                               % forwarding.get("ipv4"))
-        return plan
+        # No host-wide signal (networkd may have switched ip_forward off itself): the links whose
+        # own .network file asks for IPv4 forwarding, e.g. an IPForward=yes that 256+ ignores.
+        wanted = sorted(name for nfile in active if _file_asks_for_forwarding(nfile)
+                        for name in nfile.get("interfaces") or [] if name != "lo")
+        if not wanted:
+            plan["skip_reason"] = ("net.ipv4.ip_forward is %s, no container runtime, no networkd forwarding "
+                                   "finding, no .network file asking for forwarding and no links named in "
+                                   "nfdoctor_networkd_forwarding_links: this host does not forward"
+                                   % forwarding.get("ipv4"))
+            return plan
     plan["links"] = wanted
     plan["unmanaged_links"] = [name for name in wanted if name not in managed]
     if plan["unmanaged_links"]:
@@ -148,6 +155,27 @@ def networkd_forwarding_plan(facts, links=None, ipv6=False, version=None):
         _plan_conf_dropin(plan, conf, ipv6)
     plan["applicable"] = True
     return plan
+
+
+# Findings that mean the audit judged forwarding wanted and networkd in its way.
+FORWARDING_FINDINGS = ("NETWORKD_FORWARDING_RESET", "NETWORKD_IPFORWARD_IGNORED", "INTERFACE_FORWARDING_OFF")
+
+
+def _host_forwards(facts):
+    environment = facts.get("environment") or {}
+    findings = [f.get("id") for f in facts.get("findings") or [] if isinstance(f, dict)]
+    return ((facts.get("forwarding") or {}).get("ipv4") == 1
+            or bool(environment.get("container_runtimes") or environment.get("kubernetes"))
+            or any(finding in FORWARDING_FINDINGS for finding in findings))
+
+
+def _file_asks_for_forwarding(nfile):
+    settings = nfile.get("settings") or {}
+    ipforward = _value(settings, "IPForward")
+    masquerade = _value(settings, "IPMasquerade")
+    return (parse_boolean(ipforward) is True or ipforward in ("ipv4", "both")
+            or parse_boolean(_value(settings, "IPv4Forwarding")) is True
+            or parse_boolean(masquerade) is True or masquerade in ("ipv4", "both"))
 
 
 def _plan_conf_dropin(plan, conf, ipv6):

@@ -123,6 +123,21 @@ def test_explicit_links_and_unmanaged_ones():
     assert len(plan["dropins"]) == 1
 
 
+def test_networkd_switched_ip_forward_off_but_the_file_asks_for_it():
+    # The Debian 13 molecule VM: IPv4Forwarding=no in networkd.conf.d made ip_forward 0, no
+    # container runtime, but 20-wired.network still says IPForward=yes (ignored by 257).
+    facts = facts_for("debian13_conf_no", ["lo", "enp1s0", "enp2s0"], 257, ip_forward=0, link_forwarding=0)
+    plan = networkd_forwarding_plan(facts)
+    assert plan["links"] == ["enp1s0"]
+    assert plan["conf_dropin"]["path"] == CONF_DROPIN
+
+
+def test_a_networkd_finding_makes_every_managed_link_a_target():
+    facts = facts_for("debian13_conf_no", ["lo", "enp1s0", "enp2s0"], 257, ip_forward=0, link_forwarding=0)
+    facts["findings"] = [{"id": "NETWORKD_FORWARDING_RESET"}]
+    assert networkd_forwarding_plan(facts)["links"] == ["enp1s0", "enp2s0"]
+
+
 @pytest.mark.parametrize("kwargs,reason", [
     ({"running": False}, "not running"),
     ({"ip_forward": 0}, "does not forward"),
