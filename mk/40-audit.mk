@@ -28,3 +28,8 @@ test-audit: setup system-deps test-audit-filters
 
 bench-audit: setup
 	$(BIN)/python tests/integration/bench_single_host.py
+
+# Re-take docs/images/report.png from the seed trees' report (headless Chromium).
+.PHONY: screenshot-report
+screenshot-report: setup system-deps
+	NFDOCTOR_UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/integration/test_audit_html.py -k screenshot

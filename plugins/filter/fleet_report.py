@@ -740,10 +740,10 @@ def report_html(report):
     cards = [('<div class="card" id="card-hosts"><div class="n">%d</div><div class="l">hosts</div></div>'
               % summary["hosts_total"]),
              ('<div class="card"><div class="n">%d</div><div class="l">audited</div></div>' % len(status["ok"])),
-             ('<div class="card"><div class="n problem">%d</div><div class="l">failed / unreachable</div></div>'
+             ('<div class="card"><div class="n problem">%d</div><div class="l">not audited</div></div>'
               % (len(status["failed"]) + len(status["unreachable"])))]
     for sev in reversed(SEVERITIES):
-        cards.append('<div class="card sev-%s"><div class="n">%d</div><div class="l">hosts worst %s</div></div>'
+        cards.append('<div class="card sev-%s"><div class="n">%d</div><div class="l">worst %s</div></div>'
                      % (sev, len(summary["hosts_by_worst_severity"][sev]), sev))
     cards.append('<div class="card sev-none"><div class="n" style="color:var(--none)">%d</div>'
                  '<div class="l">hosts clean</div></div>' % len(summary["hosts_by_worst_severity"]["none"]))
