@@ -53,11 +53,12 @@ UBUNTU_FLAVOURS = ('generic', 'lowlatency', 'aws', 'azure', 'gcp', 'gke', 'gkeop
 
 _VERSION_RE = re.compile(r'^(?P<major>[0-9]{1,4})\.(?P<minor>[0-9]{1,4})(?:\.(?P<patch>[0-9]{1,6}))?(?P<rest>.*)$')
 _EL_RE = re.compile(
-    r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.el(?P<el>[0-9]{1,2})(?:_(?P<minor>[0-9]{1,3}))?'
+    r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.el(?P<el>[0-9]{1,2})a?(?:_(?P<minor>[0-9]{1,3}))?'
     r'(?P<uek>uek)?(?P<tail>(?:\.[A-Za-z0-9_]+)*)(?P<variant>\+[A-Za-z0-9_]+)?$')
 _FEDORA_RE = re.compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.fc(?P<fc>[0-9]{1,3})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
 _AMZN_RE = re.compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.amzn(?P<amzn>[0-9]{1,4})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
-_DEB_UBUNTU_RE = re.compile(r'^-(?P<abi>[0-9]{1,6})-(?P<word>[A-Za-z0-9][A-Za-z0-9_-]*)$')
+# "-18-amd64", "-91-generic", and Debian backports "-0.deb11.17-amd64".
+_DEB_UBUNTU_RE = re.compile(r'^-(?P<abi>[0-9]{1,6}(?:\.deb[0-9]{1,3}\.[0-9]{1,6})?)-(?P<word>[A-Za-z0-9][A-Za-z0-9_-]*)$')
 _SUSE_RE = re.compile(r'^-(?P<build>[0-9]+(?:\.[0-9]+)+)-(?P<word>default|azure|rt|kvmsmall|64kb|vanilla|preempt)$')
 
 
@@ -163,7 +164,8 @@ def parse_kernel_release(release):
             result['flavour'] = 'ubuntu'
         else:
             return result
-        result['distro_release'] = [int(deb.group('abi'))]
+        # Backports: 0.deb11.17 -> [0, 17]; the "deb11" names the target release.
+        result['distro_release'] = [int(part) for part in deb.group('abi').split('.') if part.isdigit()]
         result['upstream_patch_known'] = False
         return result
 

@@ -47,6 +47,14 @@ RELEASES = [
     ("5.10.0-28-cloud-amd64", [5, 10, 0], "debian", None, [28], "x86_64", False),
     ("6.1.0-18-rt-arm64", [6, 1, 0], "debian", None, [18], "aarch64", False),
     ("3.16.0-6-686-pae", [3, 16, 0], "debian", None, [6], "i686", False),
+    ("6.1.0-0.deb11.17-amd64", [6, 1, 0], "debian", None, [0, 17], "x86_64", False),   # bullseye-backports
+    # RHEL 7 for ARM ("el7a") and CentOS Stream / Rocky respins
+    ("4.14.0-115.el7a.aarch64", [4, 14, 0], "el7", "el7", [115], "aarch64", True),
+    ("5.14.0-362.8.1.el9_3.0.1.x86_64", [5, 14, 0], "el9", "el9", [362, 8, 1], "x86_64", True),
+    ("2.6.39-400.215.10.el6uek.x86_64", [2, 6, 39], "uek", "el6", [400, 215, 10], "x86_64", True),
+    ("6.1.72-96.166.amzn2023.x86_64", [6, 1, 72], "amzn", None, [96, 166], "x86_64", True),
+    # Proxmox and other vendor builds carry the real patch level: generic
+    ("6.8.12-4-pve", [6, 8, 12], "generic", None, [], None, True),
     # Generic: upstream or self-built
     ("4.16.13", [4, 16, 13], "generic", None, [], None, True),
     ("4.2.5-gentoo", [4, 2, 5], "generic", None, [], None, True),                  # seed 003
@@ -110,6 +118,7 @@ def test_huge_distro_number_does_not_break_parsing():
     ("4.18.0-553.el8_10.x86_64", "4.18.0-80.el8.x86_64", 1),
     ("5.15.0-91-generic", "5.15.0-100-generic", -1),
     ("6.1.0-18-amd64", "6.1.0-9-amd64", 1),
+    ("6.1.0-18-amd64", "6.1.0-0.deb11.17-amd64", 1),                  # bookworm after bullseye-backports
     ("4.19.10", "4.19.9", 1),
     ("4.16.13-1.el7.elrepo.x86_64", "4.19.10", -1),                   # seed 004 vs the fix
     ("4.16.13-1.el7.elrepo.x86_64", "3.10.0-1160.el7.x86_64", 1),     # upstream decides first
