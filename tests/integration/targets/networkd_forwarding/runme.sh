@@ -56,4 +56,15 @@ if ansible-playbook -i "$here/inventory.yml" "$here/captured_guard.yml" -e "tree
 fi
 grep -q 'the facts come from a captured tree' "$work/guard.log" || { cat "$work/guard.log"; fail "no captured-tree message"; }
 [ "$before" == "$(snapshot)" ] || fail "the refused run changed /etc/systemd"
+if [ "$(cat /proc/sys/net/ipv4/conf/lo/forwarding)" = 0 ]; then
+    if ansible-playbook -i "$here/inventory.yml" "$here/verify_fails.yml" > "$work/verify.log" 2>&1; then
+        fail "verification passed although lo does not forward"
+    fi
+    grep -q 'net.ipv4.conf.lo.forwarding is 0 2 s after applying' "$work/verify.log" \
+        || { cat "$work/verify.log"; fail "no clear verification message"; }
+    grep -Eq 'localhost +: ok=[0-9]+ +changed=0 ' "$work/verify.log" || fail "verification run changed something"
+else
+    echo "SKIP verification failure test: lo forwards on this machine"
+fi
+[ "$before" == "$(snapshot)" ] || fail "the verification run changed /etc/systemd"
 echo "networkd_forwarding: OK"
