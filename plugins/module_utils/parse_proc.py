@@ -71,11 +71,16 @@ def lines_of(text):
 
 
 def excerpt(line):
-    """Return ``line`` shortened for a problem message, with a marker when cut."""
+    """Return ``line`` quoted and shortened for a problem message, control characters escaped.
+
+    Not ``repr()``: Python 2 would prefix u'' and the messages must read the
+    same on every interpreter.
+    """
     line = as_text(line)
-    if len(line) > _EXCERPT:
-        return repr(line[:_EXCERPT]) + '...'
-    return repr(line)
+    cut = len(line) > _EXCERPT
+    escaped = u''.join(u'\\x%02x' % ord(char) if ord(char) < 32 or ord(char) == 127 else char
+                       for char in line[:_EXCERPT])
+    return u"'%s'%s" % (escaped, u'...' if cut else u'')
 
 
 def to_int(value, base=10):
