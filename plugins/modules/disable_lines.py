@@ -52,8 +52,8 @@ options:
     choices: [conntrack_flush]
   keep_regexp:
     description:
-      - Matching lines that also match this are reported with C(action=kept) and never commented out, for example
-        C(^\s*ExecStart=) so a unit is not left without its command.
+      - Matching lines that also match this are reported with C(action=kept) (in both states) and never commented
+        out, for example C(^\s*ExecStart=) so a unit is not left without its command.
     type: str
   state:
     description:
@@ -278,10 +278,10 @@ def run_module():
             continue
         ranges = []
         for number, line in matching_lines(text, pattern):
-            if params["state"] == "reported":
-                action = "reported"
-            elif keep is not None and keep.search(line):
+            if keep is not None and keep.search(line):
                 action = "kept"
+            elif params["state"] == "reported":
+                action = "reported"
             else:
                 action = "commented"
                 ranges.append((number, number))

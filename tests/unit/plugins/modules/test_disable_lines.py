@@ -138,3 +138,9 @@ def test_bad_arguments(root, capsys):
     assert "invalid regular expression" in run(capsys, root=str(root), paths=["/etc"], regexp="(")["msg"]
     assert "mutually exclusive" in run(capsys, root=str(root), paths=["/etc"], regexp="x",
                                        match="conntrack_flush")["msg"]
+
+
+def test_kept_lines_are_kept_in_reported_state_too(root, capsys):
+    result = run(capsys, root=str(root), paths=UNITS, keep_regexp=r"^\s*ExecStart=", state="reported")
+    assert [m["action"] for m in result["matches"]] == ["kept", "reported"]
+    assert result["changed"] is False

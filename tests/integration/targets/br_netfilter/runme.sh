@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# br_netfilter on scratch roots: a Debian 12 tree whose vendor file blacklists
+# br_netfilter, and a tree whose kernel has no split module (skipped cleanly).
+source "$(dirname "$0")/../setup_remediation/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+root=$(make_root debian "$FIXTURES/modprobe/debian12")
+mkdir -p "$root/proc" "$root/lib/modules/6.1.0-27-amd64/kernel/net/bridge" "$root/usr/lib/systemd"
+: >"$root/lib/modules/6.1.0-27-amd64/kernel/net/bridge/br_netfilter.ko"
+: >"$root/usr/lib/systemd/systemd-sysctl"
+# no module_blacklist= here: that case is covered by the modprobe_unblock unit tests
+printf 'BOOT_IMAGE=/boot/vmlinuz-6.1.0-27-amd64 root=UUID=0f3c ro quiet\n' >"$root/proc/cmdline"
+before=$(tree_state "$root")
+
+play check "$HERE/converge.yml" --check --diff -e nfdoctor_test_root="$root"
+[ "$(tree_state "$root")" = "$before" ] || fail "--check changed files"
+grep -q '^+# disabled by nfdoctor.netfilter.br_netfilter: blacklist br_netfilter' "$LOG" \
+    || fail "--diff did not show the override"
+grep -q '^+net.bridge.bridge-nf-call-iptables=1' "$LOG" || fail "--diff did not show the sysctl file"
+pass "--check --diff changes no file and shows the change"
+
+play converge "$HERE/converge.yml" -e nfdoctor_test_root="$root"
+[ "$CHANGED" -gt 0 ] || fail "converge changed nothing"
+cmp -s "$FIXTURES/modprobe/debian12/usr/lib/modprobe.d/60-vendor-nf.conf" "$root/usr/lib/modprobe.d/60-vendor-nf.conf" \
+    || fail "the vendor file was edited"
+grep -q '^# disabled by nfdoctor.netfilter.br_netfilter: blacklist br_netfilter$' "$root/etc/modprobe.d/60-vendor-nf.conf" \
+    || fail "no /etc override of the vendor blacklist"
+[ "$(grep -v '^#' "$root/etc/modules-load.d/nfdoctor-br_netfilter.conf")" = "br_netfilter" ] || fail "modules-load.d entry"
+grep -qx 'net.bridge.bridge-nf-call-ip6tables=1' "$root/etc/sysctl.d/99-zz-nfdoctor-bridge.conf" || fail "sysctl file"
+grep -q 'KERNEL=="br_netfilter", RUN+="/usr/lib/systemd/systemd-sysctl --prefix=/net/bridge"' \
+    "$root/etc/udev/rules.d/99-zz-nfdoctor-br_netfilter.rules" || fail "udev rule"
+# the sysctl file must be applied after every file that could set the keys: last in name order
+mkdir -p "$root/usr/lib/sysctl.d"
+printf 'net.bridge.bridge-nf-call-iptables = 0\n' >"$root/usr/lib/sysctl.d/99-bridge-off.conf"
+ln -s ../sysctl.conf "$root/etc/sysctl.d/99-sysctl.conf"
+last=$(find "$root/etc/sysctl.d" "$root/usr/lib/sysctl.d" -name '*.conf' -printf '%f\n' | LC_ALL=C sort | tail -1)
+[ "$last" = "99-zz-nfdoctor-bridge.conf" ] || fail "sysctl file does not sort last ($last)"
+pass "converge overrides the vendor blacklist and writes modules-load.d, sysctl.d and udev files"
+
+after=$(tree_state "$root")
+play idempotence "$HERE/converge.yml" -e nfdoctor_test_root="$root"
+[ "$CHANGED" -eq 0 ] || fail "second converge reported changed=$CHANGED"
+[ "$(tree_state "$root")" = "$after" ] || fail "second converge changed files"
+pass "second converge: changed=0"
+
+old=$(make_root old "$FIXTURES/modprobe/centos7_seed000")
+mkdir -p "$old/lib/modules/3.10.0-327.el7.x86_64/kernel/net/bridge"
+: >"$old/lib/modules/3.10.0-327.el7.x86_64/kernel/net/bridge/bridge.ko"
+before=$(tree_state "$old")
+play old "$HERE/converge.yml" -e nfdoctor_test_root="$old"
+[ "$CHANGED" -eq 0 ] && [ "$(tree_state "$old")" = "$before" ] || fail "a kernel without br_netfilter was changed"
+grep -q 'br_netfilter skipped: this kernel has no separate br_netfilter module' "$LOG" || fail "no skip message"
+pass "kernel without the split module: skipped with a message, changed=0"
