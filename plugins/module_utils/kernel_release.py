@@ -193,7 +193,9 @@ def compare_kernel_releases(a, b):
     base, e.g. two el7 kernels) are ordered by their distro build numbers
     (``3.10.0-1160.el7`` is newer than ``3.10.0-514.el7``); different flavours
     then give None, because a distro build number says nothing about another
-    distro's backports.  A malformed release gives None.
+    distro's backports.  Two generic builds of one upstream version are equal
+    only with the same suffix; ``-rcN`` comes before the release; other
+    suffixes give None.  A malformed release gives None.
     """
     left = parse_kernel_release(a)
     right = parse_kernel_release(b)
@@ -208,7 +210,32 @@ def compare_kernel_releases(a, b):
         return upstream
     if not same_line:
         return None
+    if left['flavour'] == 'generic':
+        return _compare_generic_builds(left['extra'], right['extra'])
     return _cmp(left['distro_release'], right['distro_release'])
+
+
+_RC_RE = re.compile(r'^-rc([0-9]{1,4})$')
+
+
+def _compare_generic_builds(left_extra, right_extra):
+    """Order two generic builds of one upstream version by their suffixes.
+
+    ``-rcN`` is a release candidate, older than the release and ordered by N;
+    the same suffix is the same build; any other pair of suffixes
+    ("-gentoo" and "-arch1-1") comes from different builders and gives None.
+    """
+    if left_extra == right_extra:
+        return 0
+    left_rc = _RC_RE.match(left_extra)
+    right_rc = _RC_RE.match(right_extra)
+    if left_rc and right_rc:
+        return _cmp(int(left_rc.group(1)), int(right_rc.group(1)))
+    if left_rc and not right_extra:
+        return -1
+    if right_rc and not left_extra:
+        return 1
+    return None
 
 
 def _as_version(value):

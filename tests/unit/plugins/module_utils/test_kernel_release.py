@@ -131,6 +131,14 @@ def test_huge_distro_number_does_not_break_parsing():
     ("6.1.0-18-amd64", "6.2.1", -1),
     ("5.15.0-91-generic", "5.4.17-2136.330.7.el8uek.x86_64", 1),
     ("5.15.0-91-generic", "5.15.0-18-amd64", None),
+    # generic builds: -rcN before the release, unrelated suffixes unordered
+    ("6.6.0-rc1", "6.6.0", -1),
+    ("6.6.0-rc7", "6.6.0-rc1", 1),
+    ("6.6.0", "6.6.0-rc7", 1),
+    ("4.19.10", "4.19.10", 0),
+    ("4.2.5-gentoo", "4.2.5-gentoo", 0),
+    ("4.2.5-gentoo", "4.2.5", None),
+    ("6.6.8-arch1-1", "6.6.8-gentoo", None),
     # malformed
     ("garbage", "3.10.0-514.el7", None),
     ("3.10.0-514.el7", "", None),
