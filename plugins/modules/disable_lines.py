@@ -27,7 +27,7 @@ description:
   - A file that cannot be read as UTF-8 text is skipped with a warning, or fails the task when it appears to contain a
     match, so a file is never half-understood and rewritten.
 author:
-  - nfdoctor contributors
+  - nfdoctor maintainers (@nfdoctor)
 options:
   paths:
     description:
@@ -80,10 +80,14 @@ options:
 attributes:
   check_mode:
     support: full
+    description: The change is planned in full and returned, with its diff, without writing anything.
   diff_mode:
     support: full
+    description: Returns one before/after diff per file that changes (or would change).
   platform:
+    support: full
     platforms: posix
+    description: Linux hosts with kmod (modprobe.d) and, for flush jobs, cron, rc.local or systemd.
 seealso:
   - module: ansible.builtin.replace
 """

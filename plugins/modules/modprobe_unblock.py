@@ -26,7 +26,7 @@ description:
     modules loaded from the initramfs read its copy of modprobe.d, and which command rebuilds it.
   - Plans every change first and writes each file once, atomically, with a backup.
 author:
-  - nfdoctor contributors
+  - nfdoctor maintainers (@nfdoctor)
 options:
   modules:
     description:
@@ -65,10 +65,14 @@ notes:
 attributes:
   check_mode:
     support: full
+    description: The change is planned in full and returned, with its diff, without writing anything.
   diff_mode:
     support: full
+    description: Returns one before/after diff per file that changes (or would change).
   platform:
+    support: full
     platforms: posix
+    description: Linux hosts with kmod (modprobe.d) and, for flush jobs, cron, rc.local or systemd.
 seealso:
   - module: community.general.modprobe
   - name: modprobe.d(5)
