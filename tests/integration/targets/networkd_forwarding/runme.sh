@@ -12,6 +12,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# The yaml callback wraps long lines: search the log as one line.
+has() { tr -s '\n ' '  ' < "$2" | grep -Eq -- "$1"; }
 
 # A Debian 13 host as a captured tree: the unit fixture's networkd files plus
 # what the module reads to know the links, their forwarding and the version.
@@ -44,23 +46,23 @@ ansible-playbook -i "$here/inventory.yml" "$here/check_mode.yml" --check --diff 
 [ "$before" == "$(snapshot)" ] || fail "check mode changed /etc/systemd"
 grep -q '^+IPForward=ipv4$' "$work/check.log" || fail "the seed-003 diff does not show IPForward=ipv4"
 grep -q '^+IPv4Forwarding=yes$' "$work/check.log" || fail "the Debian 13 diff does not show IPv4Forwarding=yes"
-grep -q 'check mode: would restart systemd-networkd' "$work/check.log" || fail "no restart preview"
+has 'check mode: would restart systemd-networkd' "$work/check.log" || fail "no restart preview"
 
 ansible-playbook -i "$here/inventory.yml" "$here/no_networkd.yml" -e "trees=$trees" | tee "$work/skip.log"
-grep -q 'networkd_forwarding skipped: systemd-networkd is not installed' "$work/skip.log" \
+has 'networkd_forwarding skipped: systemd-networkd is not installed' "$work/skip.log" \
     || fail "no skip message"
 grep -Eq 'localhost +: ok=[0-9]+ +changed=0 .*failed=0' "$work/skip.log" || fail "a skipped host reported changes"
 [ "$before" == "$(snapshot)" ] || fail "the skipped run changed /etc/systemd"
 if ansible-playbook -i "$here/inventory.yml" "$here/captured_guard.yml" -e "trees=$trees" > "$work/guard.log" 2>&1; then
     fail "the role applied a captured tree's plan to this host"
 fi
-grep -q 'the facts come from a captured tree' "$work/guard.log" || { cat "$work/guard.log"; fail "no captured-tree message"; }
+has 'the facts come from a captured tree' "$work/guard.log" || { cat "$work/guard.log"; fail "no captured-tree message"; }
 [ "$before" == "$(snapshot)" ] || fail "the refused run changed /etc/systemd"
 if [ "$(cat /proc/sys/net/ipv4/conf/lo/forwarding)" = 0 ]; then
     if ansible-playbook -i "$here/inventory.yml" "$here/verify_fails.yml" > "$work/verify.log" 2>&1; then
         fail "verification passed although lo does not forward"
     fi
-    grep -q 'net.ipv4.conf.lo.forwarding is 0 2 s after applying' "$work/verify.log" \
+    has 'net.ipv4.conf.lo.forwarding is 0 2 s after applying' "$work/verify.log" \
         || { cat "$work/verify.log"; fail "no clear verification message"; }
     grep -Eq 'localhost +: ok=[0-9]+ +changed=0 ' "$work/verify.log" || fail "verification run changed something"
 else

@@ -41,7 +41,7 @@ echo "== 1. confirmation guard"
 if ansible-playbook -i "$inv" "$play" > "$work/guard.log" 2>&1; then
     fail "remediate ran without nfdoctor_remediate_confirm=true"
 fi
-grep -q 'Preview with --check --diff, then run again with' "$work/guard.log" || fail "no clear guard message"
+has 'Preview with --check --diff, then run again with' "$work/guard.log" || fail "no clear guard message"
 grep -q 'Audit before remediating' "$work/guard.log" && fail "the audit ran before the guard"
 if ansible-playbook -i "$inv" "$play" -e nfdoctor_remediate_confirm=false > /dev/null 2>&1; then
     fail "remediate ran with nfdoctor_remediate_confirm=false"
@@ -52,7 +52,7 @@ if ansible-playbook -i "$inv" "$play" -e nfdoctor_remediate_confirm=true \
         -e "nfdoctor_root=$trees/seed-003-gentoo-networkd-docker" > "$work/root.log" 2>&1; then
     fail "remediate applied a captured tree's findings to this host"
 fi
-grep -q 'remediate only previews them' "$work/root.log" || fail "no clear captured-tree message"
+has 'remediate only previews them' "$work/root.log" || fail "no clear captured-tree message"
 
 echo "== 3. --check --diff on this host changes nothing"
 before="$(snapshot)"
@@ -78,7 +78,7 @@ has "roles that would run: conntrack_modules, br_netfilter, kernel_advisory'" "$
 echo "== 5. --tags names a role without its finding"
 ansible-playbook -i "$inv" "$play" --check --tags networkd_forwarding \
     -e "nfdoctor_root=$trees/seed-000-centos7-conntrack-blacklist" | tee "$work/tags.log"
-grep -q 'networkd_forwarding skipped: systemd-networkd is not installed' "$work/tags.log" \
+has 'networkd_forwarding skipped: systemd-networkd is not installed' "$work/tags.log" \
     || fail "--tags networkd_forwarding did not run the role"
 has "roles that would run: networkd_forwarding'" "$work/tags.log" || fail "summary does not match --tags"
 grep -q 'TASK \[nfdoctor.netfilter.conntrack_modules' "$work/tags.log" && fail "--tags ran another role"
