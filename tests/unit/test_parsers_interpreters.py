@@ -43,6 +43,21 @@ CASES = [
     ("parse_schedules", "find_conntrack_flushes", "schedules/rc.local*", ["/etc/rc.local", "rc.local"]),
     ("parse_crash", "parse_vmcore_dmesg", "crash/*", []),
 ]
+# Hostile inputs every parser gets on every interpreter: non-ASCII in quotes
+# (Python 2's shlex), control characters, replacement characters, huge numbers.
+JUNK = [
+    u"", u"\x00\x01\x02", u"\ufffd\ufffd\ufffd", u"9" * 5000, u"f" * 40,
+    u"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment \"caf\u00e9 \u2603\" -j ACCEPT\nCOMMIT\n",
+    u"table ip t {\n chain c {\n  meta comment \"\u00fc\" accept\n }\n}\n",
+    u"NAME=\"Caf\u00e9 Linux\"\nPRETTY_NAME='\u2603'\nBROKEN=\"x\n",
+    u"*/5 * * * * root sh -c 'conntrack -F # \u00e9'\n",
+    u"entries found\n00000001 \u0663\u0663\n",
+    u"Ip: A B\nIp: 1 \u00b2\n",
+    u"[<0>] caf\u00e9+0x1/0x2\n",
+    u"3.10.0-\u0663.el7",
+]
+ALL_FUNCTIONS = sorted({(module, function, tuple(extra)) for module, function, _pattern, extra in CASES})
+
 RELEASES = ["2.6.32-358.el6.x86_64", "3.10.0-1160.119.1.el7.x86_64", "4.16.13-1.el7.elrepo.x86_64",
             "5.15.0-91-generic", "6.1.0-18-amd64", "6.1.0-0.deb11.17-amd64", "5.4.17-2136.330.7.el8uek.x86_64",
             "6.5.6-300.fc39.x86_64", "4.2.5-gentoo", "garbage", ""]
@@ -62,6 +77,10 @@ for module, function, path, extra in request["cases"]:
 for release in request["releases"]:
     results.append(kernel_release.parse_kernel_release(release))
     results.append(kernel_release.compare_kernel_releases(release, "3.10.0-514.el7"))
+for text in request["junk"]:
+    for module, function, extra in request["functions"]:
+        results.append(getattr(modules[module], function)(text, *extra))
+    results.append(kernel_release.parse_kernel_release(text))
 sys.stdout.write(json.dumps(results, sort_keys=True))
 '''
 
@@ -94,7 +113,8 @@ def _request():
     for module, function, pattern, extra in CASES:
         for path in sorted(glob.glob(os.path.join(FIXTURES, pattern))):
             cases.append([module, function, path, extra])
-    return {"cases": cases, "releases": RELEASES}
+    return {"cases": cases, "releases": RELEASES, "junk": JUNK,
+            "functions": [[module, function, list(extra)] for module, function, extra in ALL_FUNCTIONS]}
 
 
 def _run_here(request):
@@ -110,6 +130,10 @@ def _run_here(request):
     for release in request["releases"]:
         results.append(kernel_release.parse_kernel_release(release))
         results.append(kernel_release.compare_kernel_releases(release, "3.10.0-514.el7"))
+    for text in request["junk"]:
+        for module, function, extra in request["functions"]:
+            results.append(getattr(modules[module], function)(text, *extra))
+        results.append(kernel_release.parse_kernel_release(text))
     assert sys.path == sys_path
     return json.loads(json.dumps(results, sort_keys=True))
 
@@ -131,6 +155,8 @@ def test_old_interpreters_agree(version, tmp_path):
     ours = _run_here(request)
     labels = ["%s %s" % (case[1], os.path.relpath(case[2], FIXTURES)) for case in request["cases"]]
     labels += ["%s %s" % (kind, release) for release in RELEASES for kind in ("parse", "compare")]
+    labels += ["%s on junk %r" % (name, text[:40]) for text in JUNK
+               for name in [function for _module, function, _extra in ALL_FUNCTIONS] + ["parse_kernel_release"]]
     differing = [label for label, mine, old in zip(labels, ours, theirs) if mine != old]
     details = [(label, mine, old) for label, mine, old in zip(labels, ours, theirs) if mine != old]
     assert differing == [], json.dumps(details[:3])[:3000]
