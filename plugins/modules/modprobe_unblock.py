@@ -410,8 +410,23 @@ def inspect_initramfs(module, paths):
         if "->" in line:
             word = line.split("->")[0].split()[-1]
         listed.add(word.lstrip("./").lstrip("/"))
-    found = sorted(p for p in paths if p.lstrip("/") in listed)
+    found = sorted(p for p in paths if _initramfs_names(p) & listed)
     return bool(found), found, rebuild
+
+
+def _initramfs_names(path):
+    """Names ``path`` may have in an initramfs listing.
+
+    On merged-/usr systems the initramfs holds lib -> usr/lib, so a file under
+    /lib/modprobe.d is listed as usr/lib/modprobe.d and the other way round.
+    """
+    name = path.lstrip("/")
+    names = set([name])
+    if name.startswith("lib/"):
+        names.add("usr/" + name)
+    elif name.startswith("usr/lib/"):
+        names.add(name[len("usr/"):])
+    return names
 
 
 def run_module():

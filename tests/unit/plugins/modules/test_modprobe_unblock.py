@@ -200,3 +200,75 @@ def test_bad_arguments(tmp_path, capsys):
     assert "marker must be one line starting with '#'" in run(capsys, root=str(root), marker="disabled:")["msg"]
     assert "not module names" in run(capsys, root=str(root), modules=["nf_conntrack; rm -rf /"])["msg"]
     assert "is not a directory" in run(capsys, root=str(root / "nope"))["msg"]
+
+
+class FakeInitramfsModule:
+    """get_bin_path/run_command of a host with the given tools and listing."""
+
+    def __init__(self, tools, listing, rc=0):
+        self.tools = tools
+        self.listing = listing
+        self.rc = rc
+        self.commands = []
+
+    def get_bin_path(self, name):
+        return "/usr/bin/" + name if name in self.tools else None
+
+    def run_command(self, argv, environ_update=None):
+        self.commands.append(argv)
+        return self.rc, self.listing, ""
+
+
+LSINITRD = """Image: /boot/initramfs-3.10.0-514.el7.x86_64.img: 20M
+========================================================================
+Version: dracut-033-463.el7
+
+drwxr-xr-x  12 root     root            0 Jun 21 21:00 .
+lrwxrwxrwx   1 root     root            7 Jun 21 21:00 lib -> usr/lib
+-rw-r--r--   1 root     root          313 Jun 21 21:00 etc/modprobe.d/blacklist.conf
+-rw-r--r--   1 root     root          631 Jun 21 21:00 usr/lib/modprobe.d/dist-blacklist.conf
+"""
+
+
+def test_initramfs_listing_from_lsinitrd(monkeypatch):
+    monkeypatch.setattr(os.path, "exists", lambda path: False)
+    module = FakeInitramfsModule(["lsinitrd", "dracut"], LSINITRD)
+    contains, found, rebuild = modprobe_unblock.inspect_initramfs(
+        module, ["/etc/modprobe.d/blacklist.conf", "/lib/modprobe.d/dist-blacklist.conf", "/etc/modprobe.d/x.conf"])
+    assert contains is True
+    # /lib/modprobe.d is listed as usr/lib/modprobe.d in a merged-/usr initramfs
+    assert found == ["/etc/modprobe.d/blacklist.conf", "/lib/modprobe.d/dist-blacklist.conf"]
+    assert rebuild.startswith("dracut -f --kver ")
+    assert module.commands[0][:2] == ["/usr/bin/lsinitrd", "--kver"]
+
+
+def test_initramfs_listing_from_lsinitramfs(monkeypatch):
+    release = os.uname()[2]
+    monkeypatch.setattr(os.path, "exists", lambda path: path == "/boot/initrd.img-" + release)
+    module = FakeInitramfsModule(["lsinitramfs", "update-initramfs"],
+                                 "usr/lib/modprobe.d/aliases.conf\netc/modprobe.d/other.conf\n")
+    contains, found, rebuild = modprobe_unblock.inspect_initramfs(module, ["/etc/modprobe.d/blacklist.conf"])
+    assert (contains, found) == (False, [])
+    assert rebuild == "update-initramfs -u -k " + release
+    assert module.commands == [["/usr/bin/lsinitramfs", "/boot/initrd.img-" + release]]
+
+
+def test_initramfs_unknown_without_tools_or_on_error(monkeypatch):
+    monkeypatch.setattr(os.path, "exists", lambda path: False)
+    assert modprobe_unblock.inspect_initramfs(FakeInitramfsModule([], ""), ["/etc/modprobe.d/a.conf"]) == (
+        None, [], None)
+    failing = FakeInitramfsModule(["lsinitrd", "dracut"], "", rc=1)
+    contains, found, _rebuild = modprobe_unblock.inspect_initramfs(failing, ["/etc/modprobe.d/a.conf"])
+    assert (contains, found) == (None, [])
+
+
+def test_kernel_cmdline_file_is_found_for_module_blacklist(tmp_path):
+    (tmp_path / "etc/kernel").mkdir(parents=True)
+    (tmp_path / "etc/kernel/cmdline").write_text("root=/dev/sda1 module_blacklist=br_netfilter,nf_nat quiet\n")
+    change = modprobe_unblock.cmdline_change(
+        {"module": "nf_nat", "value": "module_blacklist=br_netfilter,nf_nat", "param": "module_blacklist"},
+        str(tmp_path))
+    assert change["new_value"] == "module_blacklist=br_netfilter"
+    assert change["configured_in"][0]["file"] == "/etc/kernel/cmdline"
+    assert change["suggestion"].startswith("replace 'module_blacklist=br_netfilter,nf_nat' with "
+                                           "'module_blacklist=br_netfilter'")
