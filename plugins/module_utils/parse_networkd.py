@@ -127,7 +127,11 @@ def parse_unit_text(text, path):
 
     current = None
     pending = None  # (start line, accumulated text) of a continued line
-    lines = text.splitlines()
+    # Split on newlines only (not str.splitlines(), which also splits on form
+    # feeds and other separators) so line numbers match what an editor shows.
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
     for number, raw in enumerate(lines, 1):
         if pending is not None:
             stripped = raw.strip()
@@ -149,6 +153,9 @@ def parse_unit_text(text, path):
             joined = pending[1]
         pending = None
         current = _parse_logical_line(joined.strip(), start, where, current, result)
+    if pending is not None:  # the file ended in comment lines inside a continued value
+        result["problems"].append("%s:%d: line continuation at end of file" % (where, pending[0]))
+        _parse_logical_line(pending[1].strip(), pending[0], where, current, result)
     return result
 
 

@@ -97,6 +97,20 @@ def test_unit_text_continuation_at_eof_and_odd_inputs():
     assert pn.parse_unit_text(u"\ufeff[Network]\nA=1", "/p")["sections"][0]["name"] == "Network"
 
 
+def test_unit_text_continuation_ending_in_comments_is_kept():
+    parsed = pn.parse_unit_text("[Network]\nDNS=a \\\n# trailing comment\n", "/p")
+    assert parsed["sections"][0]["entries"] == [{"key": "DNS", "value": "a", "line": 2}]
+    assert parsed["problems"] == ["/p:2: line continuation at end of file"]
+
+
+def test_unit_text_line_numbers_follow_newlines_only():
+    # CRLF line ends and a form feed inside a value must not shift line numbers.
+    parsed = pn.parse_unit_text("[Network]\r\nDescription=a\x0cb\r\nIPForward=yes\r\n", "/p")
+    entries = parsed["sections"][0]["entries"]
+    assert entries[1] == {"key": "IPForward", "value": "yes", "line": 3}
+    assert entries[0]["value"] == "a\x0cb"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_unit_text_never_raises(text):
