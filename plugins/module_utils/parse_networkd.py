@@ -437,7 +437,7 @@ def networkd_facts(files, interfaces, version=None):
     if not isinstance(files, dict):
         problems.append("files: expected a mapping of path to text, got %s" % type(files).__name__)
         return result
-    if version is not None and not isinstance(version, int):
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         problems.append("version %r is not a number; treated as unknown" % (version,))
         version = None
     ifaces = _normalise_interfaces(interfaces, problems)
