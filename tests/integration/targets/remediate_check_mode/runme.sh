@@ -5,6 +5,7 @@
 #  3. --check --diff on the live host changes no file, module or sysctl it could touch;
 #  4. --check on the seed-003 tree selects networkd_forwarding and kernel_advisory and
 #     previews the drop-in; on seed 000 it selects conntrack_modules, br_netfilter, kernel_advisory;
+#     on seed 002 conntrack_hygiene and kernel_advisory;
 #  5. --tags names a role even without its finding;
 #  6. with serial batches a failed host ends the window after its batch (its batch mates
 #     finish), unless nfdoctor_max_fail_percentage allows it.
@@ -74,6 +75,12 @@ ansible-playbook -i "$inv" "$play" --check --diff \
 has "roles that would run: conntrack_modules, br_netfilter, kernel_advisory'" "$work/seed000.log" \
     || fail "wrong roles for seed 000"
 [ "$before" == "$(snapshot)" ] || fail "the seed-000 preview changed the host"
+
+echo "== 4c. --check on the seed-002 tree (VPN gateway flushing conntrack) selects conntrack_hygiene"
+ansible-playbook -i "$inv" "$play" --check --diff -e nfdoctor_remediate_disable_flush_jobs=true \
+    -e "nfdoctor_root=$trees/seed-002-sslvpn-conntrack-flush" | tee "$work/seed002.log"
+has "roles that would run: conntrack_hygiene, kernel_advisory'" "$work/seed002.log" || fail "wrong roles for seed 002"
+[ "$before" == "$(snapshot)" ] || fail "the seed-002 preview changed the host"
 
 echo "== 5. --tags names a role without its finding"
 ansible-playbook -i "$inv" "$play" --check --tags networkd_forwarding \
