@@ -62,6 +62,7 @@ SCHEDULE_GLOBS = (
     ("/etc/rc.local", "rc.local"),
     ("/etc/rc.d/rc.local", "rc.local"),
     ("/etc/systemd/system/*.service", "systemd"),
+    ("/etc/systemd/system/*.service.d/*.conf", "systemd"),
     ("/run/systemd/system/*.service", "systemd"),
 )
 

@@ -284,7 +284,7 @@ class Gatherer(object):
                         rates["per_second"][key] = round((value - stats["totals"][key]) / elapsed, 3)
                 stats = second
         if stats:
-            stats = {k: stats[k] for k in ("source", "columns", "cpus", "totals") if k in stats}
+            stats = {k: stats[k] for k in ("source", "layout", "columns", "cpus", "totals") if k in stats}
         self.facts["conntrack"] = {
             "count": count,
             "max": maximum,
