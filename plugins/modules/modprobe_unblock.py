@@ -244,6 +244,9 @@ def read_modprobe_tree(root):
             path = directory + "/" + name
             if os.path.isdir(real):
                 continue  # kmod skips directories inside modprobe.d
+            if os.path.islink(real) and os.readlink(real) == "/dev/null":
+                texts[path] = u""  # a masked file: kmod reads it as empty
+                continue
             try:
                 texts[path] = read_text_file(real)
             except ConfigEditError as exc:

@@ -272,3 +272,20 @@ def test_kernel_cmdline_file_is_found_for_module_blacklist(tmp_path):
     assert change["configured_in"][0]["file"] == "/etc/kernel/cmdline"
     assert change["suggestion"].startswith("replace 'module_blacklist=br_netfilter,nf_nat' with "
                                            "'module_blacklist=br_netfilter'")
+
+
+def test_symlinked_file_is_replaced_and_its_target_kept(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    shared = root / "usr/share/hardening/netfilter.conf"
+    shared.parent.mkdir(parents=True)
+    shared.write_text("blacklist nf_nat\n")
+    link = root / "etc/modprobe.d/netfilter.conf"
+    os.symlink("../../usr/share/hardening/netfilter.conf", str(link))
+    (root / "etc/modprobe.d/masked.conf").symlink_to("/dev/null")
+    result = run(capsys, root=str(root), modules=["nf_nat"])
+    assert result["warnings_detail"] == []  # the /dev/null mask reads as an empty file, as kmod reads it
+    assert not os.path.islink(str(link))
+    assert link.read_text() == MARKER + " blacklist nf_nat\n"
+    assert shared.read_text() == "blacklist nf_nat\n"
+    assert open(result["backups"][str(link)]).read() == "blacklist nf_nat\n"
+    assert os.readlink(str(root / "etc/modprobe.d/masked.conf")) == "/dev/null"
