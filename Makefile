@@ -14,7 +14,9 @@ COLLECTIONS := $(CURDIR)/.build/collections
 COLL_LINK   := $(COLLECTIONS)/ansible_collections/nfdoctor/netfilter
 REPORT_DIR  ?= $(CURDIR)/reports
 
-export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+# The venv's site-packages holds community.general and ansible.posix (from the
+# ansible package); naming it lets the ansible-core 2.16 venv use them too.
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS):$(firstword $(wildcard $(VENV)/lib/python3*/site-packages) $(VENV)/lib/python3.11/site-packages)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
@@ -43,7 +45,7 @@ $(COLL_LINK):
 	ln -sfn $(CURDIR) $(COLL_LINK)
 
 setup: $(VENV)/.stamp $(COLL_LINK)
-setup-core216: $(VENV216)/.stamp $(COLL_LINK)
+setup-core216: $(VENV)/.stamp $(VENV216)/.stamp $(COLL_LINK)
 
 include $(sort $(wildcard mk/*.mk))
 
