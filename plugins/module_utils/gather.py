@@ -59,6 +59,9 @@ RELEVANT_MODULES = (
     "iptable_filter", "iptable_mangle", "nfnetlink_queue", "xt_NFQUEUE", "bridge", "br_netfilter",
     "xt_MASQUERADE", "nf_nat_masquerade_ipv4", "ipt_MASQUERADE",
 )
+# ARPHRD_* numbers (/sys/class/net/X/type) as networkd's Type= names them.
+ARPHRD_TYPES = {1: "ether", 772: "loopback", 776: "sit", 768: "ipip", 778: "gre", 65534: "none", 801: "wlan",
+                32: "infiniband", 823: "ip6gre", 769: "tunnel6"}
 BR_NF_SYSCTLS = ("bridge-nf-call-iptables", "bridge-nf-call-ip6tables", "bridge-nf-call-arptables")
 
 # Kernel stack symbols that put a stuck process on a path the checks know.
@@ -165,7 +168,8 @@ class Gatherer(object):
             loaded = parse_proc_modules(text)
             self._problems("/proc/modules", loaded)
         else:
-            lsmod = self.src.command(["lsmod"])
+            # lsmod only prints /proc/modules: worth reading from a sosreport, not running.
+            lsmod = self.src.command(["lsmod"]) if self.src.captured else None
             loaded = parse_lsmod(lsmod) if lsmod is not None else None
             if loaded is None:
                 self.src.error("/proc/modules", "loaded modules unknown (no /proc/modules, no lsmod output)")
@@ -322,6 +326,27 @@ class Gatherer(object):
             interfaces = sorted(set(interfaces) | set(bridges))
         self.facts["interfaces"] = interfaces
         self.facts["bridges"] = bridges
+        self._interface_details = [self._interface_detail(name) for name in interfaces] if names else interfaces
+
+    def _interface_detail(self, name):
+        """What systemd-networkd's [Match] keys look at, from sysfs."""
+        base = "/sys/class/net/%s" % name
+        detail = {"name": name}
+        uevent = self.src.read(base + "/uevent") or ""
+        devtype = [line.split("=", 1)[1].strip() for line in uevent.splitlines() if line.startswith("DEVTYPE=")]
+        arphrd = parse_sysctl_value(self.src.read(base + "/type") or "")
+        if devtype:
+            detail["type"] = devtype[0]
+        elif arphrd in ARPHRD_TYPES:
+            detail["type"] = ARPHRD_TYPES[arphrd]
+        address = (self.src.read(base + "/address") or "").strip().lower()
+        if address:
+            detail["mac"] = address
+        if not self.src.captured:
+            driver = os.path.join("/sys/class/net", name, "device", "driver")
+            # Virtual links have no device: no driver can match them.
+            detail["driver"] = os.path.basename(os.path.realpath(driver)) if os.path.islink(driver) else ""
+        return detail
 
     def _gather_forwarding(self):
         per_if = {}
@@ -386,16 +411,19 @@ class Gatherer(object):
 
     def _gather_networkd(self):
         files = {}
+        seen = set()
         for pattern in spec.NETWORKD_GLOBS:
             for path in self.src.glob(pattern):
                 if path in files or self.src.isdir(path):
+                    continue
+                if not self.src.is_masked(path) and self.src.same_file_seen(path, seen):
                     continue
                 files[path] = None if self.src.is_masked(path) else self.src.read(path)
         files = {k: v for k, v in files.items() if v is not None or self.src.is_masked(k)}
         installed = any(self.src.exists(p) for kind, p in spec.ENVIRONMENT_MARKERS if kind == "networkd")
         links = self.src.listdir("/run/systemd/netif/links")
         version = self._systemd_version() if (installed or files) else None
-        parsed = networkd_facts(files, self.facts["interfaces"], version)
+        parsed = networkd_facts(files, self._interface_details, version)
         self._problems("systemd-networkd", parsed)
         self.facts["networkd"] = {
             "installed": installed or bool(files),

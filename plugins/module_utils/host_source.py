@@ -228,12 +228,27 @@ class HostSource(object):
             data = data[:limit]
         return data
 
+    def same_file_seen(self, path, seen):
+        """True when ``path`` is a file already in ``seen`` under another name.
+
+        On merged-/usr systems /lib is a link to /usr/lib, so the globs of
+        both directories list every vendor file twice.
+        """
+        real, _reason = self._resolve(path)
+        if real is None:
+            return False
+        if real in seen:
+            return True
+        seen.add(real)
+        return False
+
     def read_files(self, patterns, max_bytes=None):
         """{host path: text} for every regular file matching the globs."""
         out = {}
+        seen = set()
         for pattern in patterns:
             for path in self.glob(pattern):
-                if path in out or self.isdir(path):
+                if path in out or self.isdir(path) or self.same_file_seen(path, seen):
                     continue
                 text = self.read(path, max_bytes=max_bytes)
                 if text is not None:

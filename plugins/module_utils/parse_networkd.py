@@ -522,10 +522,8 @@ def _assign_interfaces(entry, ifaces, claim, negation_supported, version, proble
         problems.append(
             "%s: [Match] uses '!' but systemd %s predates negation (v%d); the pattern is "
             "taken literally and never matches" % (entry["path"], version, _MATCH_NEGATION_SINCE))
-    if entry["unverified_match_keys"]:
-        problems.append(
-            "%s: [Match] %s cannot be checked from interface names; the file possibly matches"
-            % (entry["path"], ", ".join(k + "=" for k in entry["unverified_match_keys"])))
+    # Keys we cannot judge are a caveat of this file, kept in the entry
+    # (unverified_match_keys, possible_interfaces), not a failure to read it.
     for iface in ifaces:
         state = claim[iface["name"]]
         if state == "taken":

@@ -249,7 +249,8 @@ def test_debian12_docker_host_matching_and_masking():
     assert catch_all["possible_interfaces"] == ["ve-web"]
     assert all(e["forwarding"] is None or e["forwarding"]["resets_forwarding"] is False
                for e in facts["network_files"])
-    assert any("Driver=" in p for p in facts["problems"])
+    # an unverifiable key is a caveat of the file, not a failure to read it
+    assert not any("Driver=" in p for p in facts["problems"])
     assert facts["conf"]["settings"] == {}
 
 
