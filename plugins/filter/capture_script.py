@@ -174,12 +174,10 @@ module_loaded() {
 """
 
 _PROCESSES = r"""
-# Processes: stat for all; stack, wchan, cmdline and status for the ones in
-# D state and running kernel threads (what the audit examines).
+# Processes in D state or running (the only ones the audit examines): their
+# stat, stack, wchan, cmdline and status. "read" is a builtin: no fork per process.
 for dir in /proc/[0-9]*; do
-    [ -r "$dir/stat" ] || continue
-    grab "$dir/stat"
-    line=$(cat "$dir/stat" 2>/dev/null) || continue
+    read -r line < "$dir/stat" 2>/dev/null || continue
     state=${line##*) }
     state=${state%%%% *}
     case "$state" in
