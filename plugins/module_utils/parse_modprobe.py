@@ -308,6 +308,12 @@ def modprobe_facts(files, cmdline=None, module_init_tools=False):
 
     Returns ``{"files", "directives", "cmdline_blacklist", "problems"}``; see
     docs/architecture.md.  Directives come only from files that are read.
+    Each directive has ``directive``, ``module`` (normalised), ``args``,
+    ``file``, ``line`` and ``end_line`` (first and last physical line) and
+    ``text`` (the physical lines as written).  For ``alias`` the ``module`` is
+    the alias name and ``args`` the target module; for ``blacklist`` ``args``
+    is what kmod ignores after the name.  ``cmdline_blacklist`` items are
+    ``{"module", "value", "param"}``.
     """
     problems = []
     if not isinstance(files, dict):

@@ -329,3 +329,20 @@ def test_parsers_never_raise(files, command_line, module):
     pm.modules_load_facts({k.replace("modprobe", "modules-load"): v for k, v in files.items()})
     for directive in facts["directives"]:
         assert directive["line"] <= directive["end_line"]
+
+
+def test_alias_suffix_is_read_and_other_directives_parse():
+    facts = pm.modprobe_facts({
+        "/lib/modprobe.d/nvidia.alias": "alias pci:v000010DEd*sv*sd*bc03sc*i* nvidia\n",
+        "/etc/modprobe.d/deps.conf": "softdep nf_nat pre: nf_conntrack post: nf_nat_ftp\n"
+                                     "remove nf_conntrack /sbin/modprobe -r --ignore-remove nf_conntrack\n",
+        "/etc/modprobe.d/nf.conf.bak": "blacklist nf_nat\n",
+    })
+    assert [(d["directive"], d["module"], d["args"]) for d in facts["directives"]] == [
+        ("softdep", "nf_nat", "pre: nf_conntrack post: nf_nat_ftp"),
+        ("remove", "nf_conntrack", "/sbin/modprobe -r --ignore-remove nf_conntrack"),
+        ("alias", "pci:v000010DEd*sv*sd*bc03sc*i*", "nvidia"),
+    ]
+    # softdep and remove never stop a module from loading
+    assert pm.disabling_directives(facts, "nf_nat") == []
+    assert pm.disabling_directives(facts, "nf_conntrack") == []
