@@ -33,6 +33,8 @@ def run(capsys, check_mode=False, **args):
 def root(tmp_path):
     target = tmp_path / "root"
     shutil.copytree(FIXTURE, str(target), symlinks=True)
+    # git keeps only the executable bit; a spool crontab is 0600 on a real host
+    os.chmod(str(target / "var/spool/cron/crontabs/root"), 0o600)
     return target
 
 
