@@ -387,14 +387,27 @@ def fleet_summary_table(report, report_paths=None):
 
 
 # ------------------------------------------------------------------ Markdown
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+# Escaped everywhere: emphasis, links, code, tables, strike-through, raw HTML.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|~])")
+# Underscores only at word edges: GFM never emphasises inside a word (nf_conntrack_ipv4).
+_MD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# Only at the start of a line do these begin a heading, list, quote or numbered item.
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#+\->])|(\d+)([.)]))")
 
 
-def _md(value):
-    """Markdown-safe inline text: punctuation escaped, HTML neutralised, one line."""
+def _md(value, starts_line=False):
+    """Markdown-safe inline text: markup escaped, HTML neutralised, one line, readable as plain text.
+
+    ``starts_line``: the text opens a paragraph, where '#', '-', '1.' ... would start a block.
+    """
     text = _CONTROL.sub(" ", _text(value))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_EDGE_UNDERSCORE.sub(lambda m: "\\_", text)
+    if not starts_line:
+        return text
+    return _MD_LINE_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)),
+                              text)
 
 
 def _md_code(value):
@@ -444,7 +457,7 @@ def report_markdown(report):
             out += ["", "### %s %s: %s" % (_lenient_severity(finding.get("severity")).upper(),
                                            _md_code(finding.get("id")), _md(finding.get("title"))), ""]
             if finding.get("detail"):
-                out += [_md(finding.get("detail")), ""]
+                out += [_md(finding.get("detail"), starts_line=True), ""]
             evidence = [e for e in _list(finding.get("evidence")) if isinstance(e, dict)]
             if evidence:
                 out += ["| Evidence file | Line | Value |", "|---|---:|---|"]
@@ -453,14 +466,14 @@ def report_markdown(report):
                                                     _md_code(item.get("value"))))
                 out.append("")
             if finding.get("remediation"):
-                out.append("**Remediation:** %s" % _md(finding.get("remediation")))
+                out.append("- **Remediation:** %s" % _md(finding.get("remediation")))
             if finding.get("role"):
-                out.append("**Role:** %s" % _md_code(finding.get("role")))
+                out.append("- **Role:** %s" % _md_code(finding.get("role")))
             refs = [r for r in _list(finding.get("references")) if r]
             if refs:
-                out.append("**References:** %s" % ", ".join(_md(r) for r in refs))
+                out.append("- **References:** %s" % ", ".join(_md(r) for r in refs))
             if finding.get("confidence"):
-                out.append("**Confidence:** %s" % _md(finding.get("confidence")))
+                out.append("- **Confidence:** %s" % _md(finding.get("confidence")))
         if not entry["findings"]:
             out += ["", "No findings."]
         if entry["errors"]:

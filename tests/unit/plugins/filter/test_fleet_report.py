@@ -201,11 +201,28 @@ def test_markdown(report):
     md = fr.report_markdown(report)
     assert md.startswith("# nfdoctor netfilter audit")
     assert "| Host | Status | Worst |" in md
-    assert "### CRITICAL `CONNTRACK_MODULE_DISABLED`: Conntrack module nf\\_conntrack\\_ipv4 is blacklisted" in md
+    assert "### CRITICAL `CONNTRACK_MODULE_DISABLED`: Conntrack module nf_conntrack_ipv4 is blacklisted" in md
+    assert "by nfdoctor.netfilter 0.1.0:" in md
     assert "| `/etc/modprobe.d/blacklist.conf` | 12 | `blacklist nf_conntrack_ipv4` |" in md
-    assert "**Remediation:** Comment out the line" in md
+    assert "- **Remediation:** Comment out the line" in md
     assert "**UNREACHABLE**" in md
     assert "Could not read (1)" in md
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2 process(es) in nf_conntrack_ipv4", "2 process(es) in nf_conntrack_ipv4"),
+    ("_x_ *b* [l](u) a|b ~~s~~", "\\_x\\_ \\*b\\* \\[l\\](u) a\\|b \\~\\~s\\~\\~"),
+    ("<b>&", "&lt;b&gt;&amp;"),
+])
+def test_markdown_inline_escaping(text, expected):
+    assert fr._md(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [("# h", "\\# h"), ("1. item", "1\\. item"), ("- x", "\\- x"),
+                                           ("a 1. b", "a 1. b")])
+def test_markdown_paragraph_start_escaping(text, expected):
+    assert fr._md(text, starts_line=True) == expected
+    assert fr._md(text) == text
 
 
 def test_markdown_escapes_hostile_strings(report):
