@@ -7,7 +7,7 @@
 #                      capture -> offline, the HTML report in headless Chromium (~2 min)
 #   make bench-audit   one module task against the seeds' manual commands as
 #                      separate tasks, on this host (~1 min)
-SYSTEM_PACKAGES += chromium tar gzip
+SYSTEM_PACKAGES += chromium tar gzip openssh-client
 
 .PHONY: audit test-audit test-audit-filters bench-audit
 TEST_TARGETS += test-audit
