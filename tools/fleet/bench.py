@@ -79,6 +79,19 @@ def check_report(approach, report_path, count):
     return "ok"
 
 
+def processes_naming(text):
+    """Pids of processes whose command line contains text."""
+    pids = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                if text.encode() in handle.read():
+                    pids.append(int(entry))
+        except OSError:
+            continue
+    return pids
+
+
 def run_approach(approach, count, inventory, args):
     playbook, report_name, _ = APPROACHES[approach]
     report_dir = os.path.join(WORK_DIR, "%s-%d" % (approach, count))
@@ -103,9 +116,12 @@ def run_approach(approach, count, inventory, args):
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
-            # Interrupted (SIGTERM, Ctrl-C): do not leave ansible running.
+            # Interrupted (SIGTERM, Ctrl-C): do not leave ansible running. Its
+            # workers run in sessions of their own and outlive a killed parent,
+            # so end every process that names this run's inventory.
             proc.kill()
             proc.wait()
+            fleet.terminate(processes_naming(inventory))
             raise
         wall = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
