@@ -157,7 +157,8 @@ def machine_description():
                           env=ansible_env()).stdout.splitlines()[0].strip()
     ssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1048576.0, 1), "os": os_name,
-            "kernel": platform.release(), "python": platform.python_version(), "ansible": core, "ssh": ssh}
+            "kernel": platform.release(), "python": platform.python_version(), "ansible": core, "ssh": ssh,
+            "nice": os.getpriority(os.PRIO_PROCESS, 0)}
 
 
 def ratios(results):
@@ -220,9 +221,11 @@ def write_doc(results, machine, command, started):
         "Measured %s with `%s`." % (started, command),
         "",
         "Machine: %s, %d cores, %.1f GB RAM, %s, kernel %s; %s; %s; Python %s. The controller and all "
-        "target hosts share these cores." % (machine["cpu"], machine["cores"], machine["memory_gb"],
-                                             machine["os"], machine["kernel"], machine["ansible"],
-                                             machine["ssh"], machine["python"]),
+        "target hosts share these cores. The run had nice %d (inherited by ansible and the fleet's sshd); "
+        "*load before* is the machine's 1-minute load average as each run began: above 2, other work "
+        "was sharing the cores." % (machine["cpu"], machine["cores"], machine["memory_gb"], machine["os"],
+                                    machine["kernel"], machine["ansible"], machine["ssh"], machine["python"],
+                                    machine.get("nice", 0)),
         "",
         results_table(results),
         "",
