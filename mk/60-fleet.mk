@@ -2,7 +2,7 @@
 # (tools/fleet/fleet), the fleet test, and the benchmark against the manual way.
 #   make test-fleet    start 4 hosts, audit them, inject a fault, tear down (~1 min)
 #   make bench-fleet   time audit.yml, the naive and the setup-first playbooks on
-#                      10, 50 and 200 hosts; rewrites docs/performance.md (~20 min)
+#                      10, 50 and 200 hosts; rewrites docs/performance.md (25-50 min)
 #   make fleet-stop    remove any fleet left by an interrupted run
 #   make ee-context    build context for the execution environment (.build/ee/context)
 SYSTEM_PACKAGES += openssh-server openssh-client python3 iproute2 iptables conntrack util-linux hostname
