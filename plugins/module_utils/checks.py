@@ -123,7 +123,11 @@ def check_conntrack_modules(facts):
                 module, (" (%s)" % "; ".join(users)) if users else "")
         elif stuck:
             severity = "critical"
-            why = "processes are stuck in the module request loop right now"
+            why = "on kernel %s the kernel's request for it %s, and %d process(es) are stuck in that request " \
+                  "right now%s" % (
+                      _kernel_text(facts),
+                      "loops forever (before 4.19)" if old_kernel and not hard else "fails",
+                      len(stuck), " (%s)" % "; ".join(users) if users else "")
         elif users and (hard or old_kernel):
             severity = "critical"
             why = "%s on kernel %s; %s" % (
