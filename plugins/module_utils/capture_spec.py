@@ -49,6 +49,15 @@ NETWORKD_GLOBS = (
     "/usr/lib/systemd/networkd.conf.d/*.conf",
 )
 
+SYSCTL_CONF_GLOBS = (
+    "/etc/sysctl.d/*.conf",
+    "/run/sysctl.d/*.conf",
+    "/usr/local/lib/sysctl.d/*.conf",
+    "/usr/lib/sysctl.d/*.conf",
+    "/lib/sysctl.d/*.conf",
+    "/etc/sysctl.conf",
+)
+
 # Where a conntrack flush may be scheduled, and what kind of file that is.
 SCHEDULE_GLOBS = (
     ("/etc/crontab", "cron"),
@@ -144,7 +153,7 @@ CAPTURE_COMMANDS = (
 
 CAPTURE_FILES = (
     KERNEL_FILES + NET_FILES + MODPROBE_CONF_GLOBS + MODULES_LOAD_GLOBS
-    + NETWORKD_GLOBS + tuple(path for path, _kind in SCHEDULE_GLOBS)
+    + NETWORKD_GLOBS + SYSCTL_CONF_GLOBS + tuple(path for path, _kind in SCHEDULE_GLOBS)
     + CRASH_FILES
 )
 

@@ -237,8 +237,20 @@ def check_br_netfilter(facts):
 
 
 # ------------------------------------------------------------ forwarding
+def _forwarding_configured(facts):
+    """The sysctl.d setting that asks for IPv4 forwarding, or None."""
+    configured = _g(facts, "forwarding", "configured") or {}
+    for key in ("net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"):
+        setting = configured.get(key)
+        if setting and setting.get("value") in ("1", "yes", "true"):
+            return setting
+    return None
+
+
 def _forwarding_wanted(facts):
-    return _g(facts, "forwarding", "ipv4") == 1 or _container_host(facts)
+    """Live ip_forward=1, sysctl.d asking for it, or a container host (dockerd sets it)."""
+    return (_g(facts, "forwarding", "ipv4") == 1 or _forwarding_configured(facts) is not None
+            or _container_host(facts))
 
 
 def check_networkd(facts):
@@ -270,11 +282,17 @@ def check_networkd(facts):
             source = conf.get("IPv4Forwarding") or settings.get("IPv4Forwarding")
             if source:
                 ev.append(evidence(source.get("file"), source.get("line"), "IPv4Forwarding=%s" % source.get("value")))
+            wanted_by = _forwarding_configured(facts)
+            if wanted_by:
+                ev.append(evidence(wanted_by.get("file"), wanted_by.get("line"),
+                                   "net.ipv4.ip_forward = %s" % wanted_by.get("value")))
             findings.append(make_finding(
                 "NETWORKD_FORWARDING_RESET", "high",
-                "systemd-networkd %s manages %s and will write forwarding=0 to it (%s) while this host forwards "
-                "(net.ipv4.ip_forward=%s)%s." % (
+                "systemd-networkd %s manages %s and will write forwarding=0 to it (%s) while this host is meant "
+                "to forward (live net.ipv4.ip_forward=%s%s)%s." % (
                     version, links, effect.get("reason"), _g(facts, "forwarding", "ipv4"),
+                    ", %s:%s asks for %s" % (wanted_by["file"], wanted_by["line"], wanted_by["value"])
+                    if wanted_by else "",
                     "; it is already 0 on %s" % ", ".join(off_now) if off_now else ""),
                 ev))
     return findings

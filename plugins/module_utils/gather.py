@@ -48,6 +48,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc impo
     parse_sysctl_value,
 )
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_schedules import find_conntrack_flushes
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_sysctl_d import configured_sysctls
 
 SCHEMA_VERSION = 1
 
@@ -358,9 +359,14 @@ class Gatherer(object):
         snmp_text = self.src.read("/proc/net/snmp")
         snmp = parse_snmp(snmp_text) if snmp_text is not None else {}
         ip = snmp.get("Ip") or {}
+        configured = configured_sysctls(self.src.read_files(spec.SYSCTL_CONF_GLOBS))
+        self._problems("sysctl.d", configured)
         self.facts["forwarding"] = {
             "ipv4": self.sysctl("net.ipv4.ip_forward"),
             "ipv6": self.sysctl("net.ipv6.conf.all.forwarding"),
+            # What sysctl.d asks for: differs from the live value when something switched it off.
+            "configured": dict((key, value) for key, value in configured["settings"].items()
+                               if key.endswith("forwarding") or key == "net.ipv4.ip_forward"),
             "interfaces": per_if,
             "snmp_ip": {k: ip[k] for k in ("InAddrErrors", "OutDiscards", "ForwDatagrams", "InDiscards")
                         if k in ip} or None,

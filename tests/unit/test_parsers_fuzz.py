@@ -20,6 +20,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_cr
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_netfilter_rules as nr
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_proc as pp
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_schedules as ps
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_sysctl_d as psd
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 FIXTURE_DIRS = ("proc", "conntrack", "snmp", "stack", "rules", "schedules", "crash")
@@ -172,6 +173,12 @@ def check_sysctl_value(result):
     assert is_opt(result, INT)
 
 
+def check_sysctl_d(result):
+    assert set(result) == {"settings", "files", "problems"}
+    for key, setting in result["settings"].items():
+        assert isinstance(key, str) and isinstance(setting["value"], str) and isinstance(setting["line"], INT)
+
+
 PARSERS = [
     ("parse_proc_modules", pp.parse_proc_modules, check_modules),
     ("parse_lsmod", pp.parse_lsmod, check_modules),
@@ -198,6 +205,8 @@ PARSERS = [
      check_flushes),
     ("parse_vmcore_dmesg", pc.parse_vmcore_dmesg, check_crash),
     ("parse_kernel_release", kr.parse_kernel_release, check_kernel),
+    ("configured_sysctls", lambda text: psd.configured_sysctls({"/etc/sysctl.d/99-x.conf": text,
+                                                                 "/etc/sysctl.conf": text}), check_sysctl_d),
 ]
 PARSER_IDS = [name for name, _parser, _check in PARSERS]
 

@@ -319,3 +319,19 @@ def test_findings_are_sorted_worst_first(facts):
     facts["br_netfilter"]["persisted_in"] = []
     severities = [f["severity"] for f in run_checks(facts)]
     assert severities[0] == "critical"
+
+
+def test_networkd_257_reset_when_sysctl_d_wants_forwarding_but_live_is_already_0(facts):
+    # Debian 13 incident: networkd.conf IPv4Forwarding=no has already zeroed ip_forward,
+    # and only sysctl.d still says what the host is for.
+    _networkd(facts, 257, {}, {"IPv4Forwarding": {"value": "no", "file": "/etc/systemd/networkd.conf.d/50.conf",
+                                                  "line": 2}})
+    facts["environment"].update(container_runtimes=[], kubernetes=False)
+    facts["forwarding"]["ipv4"] = 0
+    facts["forwarding"]["configured"] = {"net.ipv4.ip_forward": {"value": "1", "file": "/etc/sysctl.d/99-fwd.conf",
+                                                                 "line": 1}}
+    finding = [f for f in run_checks(facts) if f["id"] == "NETWORKD_FORWARDING_RESET"][0]
+    assert "/etc/sysctl.d/99-fwd.conf:1 asks for 1" in finding["detail"]
+    assert {"file": "/etc/sysctl.d/99-fwd.conf", "line": 1, "value": "net.ipv4.ip_forward = 1"} in finding["evidence"]
+    facts["forwarding"]["configured"] = {}
+    assert "NETWORKD_FORWARDING_RESET" not in ids(facts)  # nobody wants forwarding: networkd is right
