@@ -45,7 +45,18 @@ def fleet_leftovers():
         # A running sshd rewrites its title to "sshd: /usr/sbin/sshd -f CONFIG ... [listener] ...".
         if b"sshd" in argv[0] and any(b"/hosts/" + NS_PREFIX.encode() in a for a in argv):
             sshd.append(int(pid))
-    return {"namespaces": namespaces, "links": links, "sshd": sshd}
+    # A connection's child keeps the listener's command line until it re-titles
+    # itself: count only the listeners, whose parent is not one of them.
+    listeners = [pid for pid in sshd if _parent(pid) not in sshd]
+    return {"namespaces": namespaces, "links": links, "sshd": listeners}
+
+
+def _parent(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 @pytest.fixture(scope="session")
