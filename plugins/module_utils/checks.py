@@ -270,8 +270,15 @@ def check_networkd(facts):
         settings = nfile.get("settings") or {}
         if effect.get("ipforward_ignored"):
             ipf = settings.get("IPForward") or {}
+            if effect.get("effective_ipv4_forwarding") == "yes":
+                # IPv4Forwarding= (e.g. nfdoctor's drop-in) already does what the old key meant.
+                severity = "low"
+            elif wanted and effect.get("resets_forwarding"):
+                severity = "high"
+            else:
+                severity = "medium"
             findings.append(make_finding(
-                "NETWORKD_IPFORWARD_IGNORED", "high" if wanted and effect.get("resets_forwarding") else "medium",
+                "NETWORKD_IPFORWARD_IGNORED", severity,
                 "%s:%s sets IPForward=%s for %s, but systemd %s ignores IPForward= (deprecated in 256); %s." % (
                     ipf.get("file") or nfile["path"], ipf.get("line"), ipf.get("value"), links, version,
                     effect.get("reason")),

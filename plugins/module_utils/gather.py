@@ -47,7 +47,10 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc impo
     parse_sysctl_a,
     parse_sysctl_value,
 )
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_schedules import find_conntrack_flushes
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_schedules import (
+    cron_ignores,
+    find_conntrack_flushes,
+)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_sysctl_d import configured_sysctls
 
 SCHEMA_VERSION = 1
@@ -524,6 +527,8 @@ class Gatherer(object):
             for path in self.src.glob(pattern):
                 if self.src.isdir(path):
                     continue
+                if pattern.endswith("/*") and cron_ignores(os.path.basename(path)):
+                    continue  # a backup or leftover that cron never runs
                 text = self.src.read(path, max_bytes=1024 * 1024)
                 if text:
                     jobs.extend(find_conntrack_flushes(text, path, kind))

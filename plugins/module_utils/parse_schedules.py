@@ -47,6 +47,18 @@ _WRAPPERS = {
     'taskset': (1, ()),
     'chrt': (1, ()),
 }
+# Names cron (cronie and Debian's cron) and run-parts skip in a spool or
+# cron.d directory: editor and package-manager leftovers, and the backups our
+# own remediation writes next to a file it changed (NAME.PID.DATE~).
+_IGNORED_SUFFIXES = ('~', '.rpmsave', '.rpmorig', '.rpmnew', '.swp', '.dpkg-old', '.dpkg-dist', '.dpkg-new',
+                     '.dpkg-tmp', '.ucf-old', '.ucf-dist', '.ucf-new')
+
+
+def cron_ignores(name):
+    """True for a file name cron and run-parts never run from cron.d or a cron.* directory."""
+    return name.startswith('.') or name.endswith(_IGNORED_SUFFIXES) or '.dpkg-' in name
+
+
 _SHELL_KEYWORDS = ('do', 'then', 'else', 'elif', 'if', 'while', 'until', '!', '{', '}', 'time')
 _SHELLS = ('sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'busybox')
 _ASSIGNMENT_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*=')

@@ -335,3 +335,15 @@ def test_networkd_257_reset_when_sysctl_d_wants_forwarding_but_live_is_already_0
     assert {"file": "/etc/sysctl.d/99-fwd.conf", "line": 1, "value": "net.ipv4.ip_forward = 1"} in finding["evidence"]
     facts["forwarding"]["configured"] = {}
     assert "NETWORKD_FORWARDING_RESET" not in ids(facts)  # nobody wants forwarding: networkd is right
+
+
+def test_networkd_257_ipforward_left_beside_ipv4forwarding_is_only_low(facts):
+    # After remediation: the user's IPForward=yes stays, nfdoctor's drop-in sets IPv4Forwarding=yes.
+    _networkd(facts, 257,
+              {"IPForward": {"value": "yes", "file": "/etc/systemd/network/10-ens3.network", "line": 5},
+               "IPv4Forwarding": {"value": "yes", "file": "/etc/systemd/network/10-ens3.network.d/50.conf",
+                                  "line": 2}},
+              {"IPv4Forwarding": {"value": "no", "file": "/etc/systemd/networkd.conf.d/50-fwd.conf", "line": 2}})
+    found = ids(facts)
+    assert found["NETWORKD_IPFORWARD_IGNORED"] == "low"
+    assert "NETWORKD_FORWARDING_RESET" not in found

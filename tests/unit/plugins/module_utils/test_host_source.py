@@ -189,3 +189,16 @@ def test_hostile_tree_audits_without_traceback(tmp_path):
     sources = [e["source"] for e in facts["errors"]]
     assert "/proc/modules" in sources
     assert facts["conntrack"]["fill_ratio"] is None  # max 0 is no ratio
+
+
+def test_cron_backups_and_leftovers_are_not_flush_jobs(tmp_path):
+    """cron never runs NAME.PID.DATE~ (our own backups) or package leftovers."""
+    line = "*/5 * * * * root conntrack -F >/dev/null 2>&1\n"
+    put(tmp_path, "/etc/cron.d/vpn-flush", "# disabled by nfdoctor.netfilter.conntrack_hygiene: " + line)
+    put(tmp_path, "/etc/cron.d/vpn-flush.919.2026-11-22@02:01:46~", line)
+    put(tmp_path, "/etc/cron.d/vpn-flush.rpmsave", line)
+    put(tmp_path, "/etc/cron.d/.vpn-flush.swp", line)
+    assert Gatherer(str(tmp_path)).run()["conntrack_flush_jobs"] == []
+    put(tmp_path, "/etc/cron.d/vpn-flush-2", line)
+    jobs = Gatherer(str(tmp_path)).run()["conntrack_flush_jobs"]
+    assert [job["file"] for job in jobs] == ["/etc/cron.d/vpn-flush-2"]
