@@ -85,9 +85,10 @@ def routing_links(host):
 
 def active_flush_lines(host):
     """Uncommented cron lines anywhere cron reads that run `conntrack -F`."""
+    # cron never runs the backups remediation leaves (NAME.PID.DATE~, with ':' in the
+    # date): they keep the old line on purpose, so they are skipped by name.
     out = host.run(
-        "grep -HnsE '^[^#]*conntrack[[:space:]]+(-F|--flush)' /etc/crontab /etc/cron.d/* "
-        "/var/spool/cron/crontabs/* || true")
-    # cron never runs the backups remediation leaves (NAME.PID.DATE~): those keep the old line on purpose.
-    return [line for line in out.stdout.splitlines()
-            if line.strip() and not line.split(":", 1)[0].endswith("~")]
+        "for f in /etc/crontab /etc/cron.d/* /var/spool/cron/crontabs/*; do "
+        "case $f in *~) continue ;; esac; "
+        "grep -HnsE '^[^#]*conntrack[[:space:]]+(-F|--flush)' \"$f\"; done; true")
+    return [line for line in out.stdout.splitlines() if line.strip()]
