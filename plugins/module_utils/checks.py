@@ -151,6 +151,15 @@ def check_conntrack_modules(facts):
     return findings
 
 
+def _stack_path(process, depth):
+    """'a <- b <- c': the innermost ``depth`` frames of a process's kernel stack."""
+    return " <- ".join(f.get("symbol") or "?" for f in (process.get("stack") or [])[:depth])
+
+
+def _stack_evidence(processes):
+    return [evidence("/proc/%s/stack" % p["pid"], None, _stack_path(p, 4)) for p in processes]
+
+
 def check_stuck_processes(facts):
     findings = []
     stuck = _g(facts, "processes", "stuck") or []
@@ -160,10 +169,9 @@ def check_stuck_processes(facts):
             "MODULE_LOAD_STUCK", "critical",
             "%d process(es) wait in the kernel's module request path: %s." % (
                 len(module), "; ".join("pid %s %s (state %s, stack %s)" % (
-                    p["pid"], p.get("cmdline") or p.get("comm"), p.get("state"),
-                    " <- ".join(f.get("symbol") or "?" for f in (p.get("stack") or [])[:3])) for p in module)),
-            [evidence("/proc/%s/stack" % p["pid"], None,
-                      " <- ".join(f.get("symbol") or "?" for f in (p.get("stack") or [])[:4])) for p in module]))
+                    p["pid"], p.get("cmdline") or p.get("comm"), p.get("state"), _stack_path(p, 3))
+                    for p in module)),
+            _stack_evidence(module)))
     netns = [p for p in stuck if p.get("matched_path") == "netns_cleanup"]
     if netns:
         findings.append(make_finding(
@@ -174,8 +182,7 @@ def check_stuck_processes(facts):
                     next((f.get("symbol") for f in p.get("stack") or []
                           if f.get("symbol") in ("cleanup_net", "inet_frags_exit_net", "copy_net_ns")), "?"))
                     for p in netns)),
-            [evidence("/proc/%s/stack" % p["pid"], None,
-                      " <- ".join(f.get("symbol") or "?" for f in (p.get("stack") or [])[:4])) for p in netns]))
+            _stack_evidence(netns)))
     return findings
 
 

@@ -387,7 +387,7 @@ class Gatherer(object):
         sysctls = {}
         for name in BR_NF_SYSCTLS:
             sysctls[name] = self.sysctl("net.bridge." + name)
-        blocked = disabling_directives(self._modprobe_view(), "br_netfilter")
+        blocked = disabling_directives(dict(modules["modprobe"], problems=[]), "br_netfilter")
         self.facts["br_netfilter"] = {
             "loaded": self.module_loaded("br_netfilter"),
             "module_available": module_available,
@@ -396,11 +396,6 @@ class Gatherer(object):
             "persisted_in": [e for e in modules["modules_load"] if e.get("module") == "br_netfilter"],
             "blocked_by": blocked,
         }
-
-    def _modprobe_view(self):
-        modprobe = self.facts["modules"]["modprobe"]
-        return {"files": modprobe["files"], "directives": modprobe["directives"],
-                "cmdline_blacklist": modprobe["cmdline_blacklist"], "problems": []}
 
     def _systemd_version(self):
         output = self.src.command(["systemctl", "--version"]) or self.src.command(["networkctl", "--version"])
