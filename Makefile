@@ -49,7 +49,9 @@ setup-core216: $(VENV)/.stamp $(VENV216)/.stamp $(COLL_LINK)
 
 include $(sort $(wildcard mk/*.mk))
 
-test: $(TEST_TARGETS)
+# system-deps first: on a fresh machine no target may run before apt has
+# installed the tools it calls (modinfo, iptables, ssh, chromium, qemu, ...).
+test: system-deps $(TEST_TARGETS)
 	@echo "make test: all of $(TEST_TARGETS) passed"
 
 clean:

@@ -2,7 +2,7 @@
 .PHONY: test-unit lint lint-python lint-yaml lint-compat
 TEST_TARGETS += lint test-unit
 
-test-unit: setup
+test-unit: setup system-deps
 	$(BIN)/pytest -q tests/unit
 
 # Module and module_utils code runs on managed hosts as old as RHEL 7/8.

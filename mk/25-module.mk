@@ -7,13 +7,13 @@ TEST_TARGETS += test-module
 # pyenv on these machines carries the old interpreters; elsewhere they are looked up on PATH.
 OLD_PYTHONS := $(foreach v,2.7 3.6,$(firstword $(wildcard $(HOME)/.pyenv/versions/$(v).*/bin/python$(v)) $(shell command -v python$(v))))
 
-test-module-core219: setup
+test-module-core219: setup system-deps
 	$(BIN)/ansible-playbook -i inventory/localhost.yml tests/integration/netfilter_facts.yml
 
-test-module-core216: setup-core216
+test-module-core216: setup-core216 system-deps
 	$(VENV216)/bin/ansible-playbook -i inventory/localhost.yml tests/integration/netfilter_facts.yml
 
-test-module-old-pythons: setup-core216
+test-module-old-pythons: setup-core216 system-deps
 	@[ -n "$(strip $(OLD_PYTHONS))" ] || { echo "SKIP: no python2.7/python3.6 on this machine"; exit 0; }
 	@for py in $(OLD_PYTHONS); do \
 	  echo "== netfilter_facts on a $$($$py -V 2>&1) managed host (ansible-core 2.16)"; \
@@ -21,8 +21,8 @@ test-module-old-pythons: setup-core216
 	    tests/integration/netfilter_facts.yml || exit 1; \
 	done
 
-test-filter-kernel: setup setup-core216
+test-filter-kernel: setup system-deps setup-core216
 	BIN=$(BIN) bash tests/integration/targets/filter_kernel/runme.sh
 	BIN=$(VENV216)/bin bash tests/integration/targets/filter_kernel/runme.sh
 
-test-module: test-module-core219 test-module-core216 test-module-old-pythons test-filter-kernel
+test-module: system-deps test-module-core219 test-module-core216 test-module-old-pythons test-filter-kernel

@@ -19,7 +19,7 @@ audit: setup
 	$(BIN)/ansible-playbook playbooks/audit.yml -e nfdoctor_report_dir="$(REPORT_DIR)" $(AUDIT_ARGS)
 	@echo "nfdoctor: reports written to $(REPORT_DIR)/ (open $(REPORT_DIR)/nfdoctor-report.html in a browser)"
 
-test-audit-filters: setup
+test-audit-filters: setup system-deps
 	tests/integration/targets/filter_fleet_report/runme.sh
 
 test-audit: setup system-deps test-audit-filters

@@ -10,7 +10,7 @@ MOLECULE     := $(BIN)/molecule
 
 .PHONY: vm-images test-vm test-vm-infra test-vm-unit
 # The image builder's own logic (cache key, qemu/mmdebstrap arguments).
-test-vm-unit: setup
+test-vm-unit: setup system-deps
 	$(BIN)/pytest -q tests/unit/tools/test_vm_image.py tests/unit/tools/test_vm_boot.py
 
 # Builds only what is missing from the cache; a second run takes a second.
