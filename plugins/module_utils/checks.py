@@ -329,6 +329,17 @@ def check_interface_forwarding(facts):
     ev = [evidence("/proc/sys/net/ipv4/conf/%s/forwarding" % name, None, 0) for name in off]
     if errors is not None:
         ev.append(evidence("/proc/net/snmp", None, "Ip InAddrErrors %s" % errors))
+    # networkd_forwarding only fixes links systemd-networkd manages; for the
+    # others (NetworkManager, a script) no role can help, and the finding says so.
+    managed = set()
+    for network_file in _g(facts, "networkd", "network_files") or []:
+        if not network_file.get("shadowed_by"):
+            managed.update(network_file.get("interfaces") or [])
+    if not managed.intersection(off):
+        detail += "; systemd-networkd manages none of them, so find what turned forwarding off there"
+        return [make_finding("INTERFACE_FORWARDING_OFF", severity, detail + ".", ev, role=None,
+                             remediation="Turn forwarding on for the interface (sysctl -w net.ipv4.conf.IF."
+                                         "forwarding=1) and find what turned it off (NetworkManager, a script).")]
     return [make_finding("INTERFACE_FORWARDING_OFF", severity, detail + ".", ev)]
 
 

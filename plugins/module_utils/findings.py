@@ -146,9 +146,16 @@ def severity_rank(severity):
         return -1
 
 
+_CATALOGUE_ROLE = object()
+
+
 def make_finding(finding_id, severity, detail, evidence, remediation=None, references=None,
-                 confidence=None, title=None):
-    """One finding, with the catalogue's title, role, remediation and references."""
+                 confidence=None, title=None, role=_CATALOGUE_ROLE):
+    """One finding, with the catalogue's title, role, remediation and references.
+
+    ``role=None`` says that no role can fix this instance (remediate.yml
+    runs roles by this field only).
+    """
     entry = CATALOGUE.get(finding_id, USER_KERNEL_ENTRY)
     finding = {
         "id": finding_id,
@@ -157,7 +164,7 @@ def make_finding(finding_id, severity, detail, evidence, remediation=None, refer
         "detail": detail,
         "evidence": [dict(item) for item in evidence],
         "remediation": remediation or entry["remediation"],
-        "role": entry["role"],
+        "role": entry["role"] if role is _CATALOGUE_ROLE else role,
         "references": list(entry["references"]) + [r for r in (references or []) if r not in entry["references"]],
     }
     if confidence is not None:

@@ -3,9 +3,9 @@
 #  1. without nfdoctor_remediate_confirm and without --check it refuses before auditing;
 #  2. a captured tree (nfdoctor_root) is accepted only with --check;
 #  3. --check --diff on the live host changes no file, module or sysctl it could touch;
-#  4. --check on the seed-003 tree selects networkd_forwarding and kernel_advisory and
+#  4. --check on the seed-003 tree (roles chosen by each finding's role) selects networkd_forwarding and kernel_advisory and
 #     previews the drop-in; on seed 000 it selects conntrack_modules, br_netfilter, kernel_advisory;
-#     on seed 002 conntrack_hygiene and kernel_advisory;
+#     on seed 002 conntrack_hygiene and kernel_advisory; the previews diff the tree, not this host;
 #  5. --tags names a role even without its finding;
 #  6. with serial batches a failed host ends the window after its batch (its batch mates
 #     finish), unless nfdoctor_max_fail_percentage allows it.
@@ -74,6 +74,10 @@ ansible-playbook -i "$inv" "$play" --check --diff \
     -e "nfdoctor_root=$trees/seed-000-centos7-conntrack-blacklist" | tee "$work/seed000.log"
 has "roles that would run: conntrack_modules, br_netfilter, kernel_advisory'" "$work/seed000.log" \
     || fail "wrong roles for seed 000"
+# What-if plans and diffs against the tree, never the controller's own /etc.
+grep -q "^+++ after: $trees/seed-000-centos7-conntrack-blacklist/etc/modprobe.d/blacklist.conf\$" "$work/seed000.log" \
+    || fail "the seed-000 preview did not diff the tree's blacklist.conf"
+grep -q '^+++ after: /etc/' "$work/seed000.log" && fail "the seed-000 preview diffed the controller's /etc"
 [ "$before" == "$(snapshot)" ] || fail "the seed-000 preview changed the host"
 
 echo "== 4c. --check on the seed-002 tree (VPN gateway flushing conntrack) selects conntrack_hygiene"

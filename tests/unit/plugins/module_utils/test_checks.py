@@ -179,6 +179,29 @@ def test_interface_forwarding_off(facts):
     assert ids(facts)["INTERFACE_FORWARDING_OFF"] == "high"
 
 
+def _finding(facts, finding_id):
+    return [f for f in run_checks(facts) if f["id"] == finding_id][0]
+
+
+def test_interface_forwarding_off_on_a_networkd_link_names_networkd_forwarding(facts):
+    facts["forwarding"]["interfaces"]["ens3"]["ipv4"] = 0
+    facts["networkd"]["network_files"] = [{"path": "/etc/systemd/network/10-ens3.network", "interfaces": ["ens3"],
+                                           "shadowed_by": None}]
+    assert _finding(facts, "INTERFACE_FORWARDING_OFF")["role"] == "nfdoctor.netfilter.networkd_forwarding"
+
+
+def test_interface_forwarding_off_on_a_link_networkd_does_not_manage_names_no_role(facts):
+    # remediate.yml runs roles by the finding's role: networkd_forwarding cannot fix ens3 here
+    facts["forwarding"]["interfaces"]["ens3"]["ipv4"] = 0
+    facts["networkd"]["network_files"] = [{"path": "/etc/systemd/network/10-ens4.network", "interfaces": ["ens4"],
+                                           "shadowed_by": None},
+                                          {"path": "/run/systemd/network/10-ens3.network", "interfaces": ["ens3"],
+                                           "shadowed_by": "/etc/systemd/network/10-ens3.network"}]
+    finding = _finding(facts, "INTERFACE_FORWARDING_OFF")
+    assert finding["role"] is None
+    assert "systemd-networkd manages none of them" in finding["detail"]
+
+
 def test_interface_forwarding_off_when_host_does_not_forward_is_nothing(facts):
     facts["forwarding"]["ipv4"] = 0
     facts["forwarding"]["interfaces"]["ens3"]["ipv4"] = 0
