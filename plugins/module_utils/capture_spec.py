@@ -42,7 +42,11 @@ NETWORKD_GLOBS = (
     "/usr/local/lib/systemd/network/*.network.d/*.conf",
     "/usr/lib/systemd/network/*.network.d/*.conf",
     "/lib/systemd/network/*.network.d/*.conf",
+    # networkd.conf(5): the main file is the first of these that exists
     "/etc/systemd/networkd.conf",
+    "/run/systemd/networkd.conf",
+    "/usr/local/lib/systemd/networkd.conf",
+    "/usr/lib/systemd/networkd.conf",
     "/etc/systemd/networkd.conf.d/*.conf",
     "/run/systemd/networkd.conf.d/*.conf",
     "/usr/local/lib/systemd/networkd.conf.d/*.conf",

@@ -202,3 +202,22 @@ def test_cron_backups_and_leftovers_are_not_flush_jobs(tmp_path):
     put(tmp_path, "/etc/cron.d/vpn-flush-2", line)
     jobs = Gatherer(str(tmp_path)).run()["conntrack_flush_jobs"]
     assert [job["file"] for job in jobs] == ["/etc/cron.d/vpn-flush-2"]
+
+
+def test_vendor_networkd_conf_is_read_when_etc_has_none(tmp_path):
+    """networkd.conf(5) takes the first main file that exists; /usr/lib's is one of them (issue 10)."""
+    put(tmp_path, "/etc/systemd/network/10-eth0.network", "[Match]\nName=eth0\n")
+    put(tmp_path, "/usr/lib/systemd/networkd.conf", "[Network]\nIPv4Forwarding=no\n")
+    conf = Gatherer(str(tmp_path)).run()["networkd"]["conf"]
+    assert [f["path"] for f in conf["files"]] == ["/usr/lib/systemd/networkd.conf"]
+    assert conf["settings"]["IPv4Forwarding"]["value"] == "no"
+
+
+def test_etc_networkd_conf_shadows_the_vendor_one(tmp_path):
+    put(tmp_path, "/etc/systemd/network/10-eth0.network", "[Match]\nName=eth0\n")
+    put(tmp_path, "/etc/systemd/networkd.conf", "[Network]\n")
+    put(tmp_path, "/usr/lib/systemd/networkd.conf", "[Network]\nIPv4Forwarding=no\n")
+    conf = Gatherer(str(tmp_path)).run()["networkd"]["conf"]
+    assert "IPv4Forwarding" not in conf["settings"]
+    assert {f["path"]: f["shadowed_by"] for f in conf["files"]}["/usr/lib/systemd/networkd.conf"] \
+        == "/etc/systemd/networkd.conf"
