@@ -119,8 +119,11 @@ def networkd_forwarding_plan(facts, links=None, ipv6=False, version=None):
         # only helps where a link is off now (networkd then turns it on when it reconfigures the link).
         off_now = [name for name in targets
                    if ((forwarding.get("interfaces") or {}).get(name) or {}).get("ipv4") != 1]
+        # An ignored IPForward=yes (256+) still says what the user meant: carry it over, or the
+        # next reboot without another forwarding source leaves the link off (the 256 upgrade outage).
+        carries_ignored = effect["ipforward_ignored"] and _file_asks_for_forwarding(nfile)
         needs_ipv4 = effect["effective_ipv4_forwarding"] == "no" or (
-            effect["effective_ipv4_forwarding"] != "yes" and bool(off_now))
+            effect["effective_ipv4_forwarding"] != "yes" and (bool(off_now) or carries_ignored))
         if plan["mode"] == "IPv4Forwarding":
             needs_ipv6 = ipv6 and parse_boolean(_value(settings, "IPv6Forwarding")) is not True
         else:

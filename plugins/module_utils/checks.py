@@ -275,12 +275,11 @@ def check_networkd(facts):
         effect = forwarding_effect(version, nfile.get("settings") or {}, conf)
         links = ", ".join(nfile["interfaces"])
         settings = nfile.get("settings") or {}
-        if effect.get("ipforward_ignored"):
+        # When IPv4Forwarding= (e.g. nfdoctor's drop-in) already does what the old key meant, the
+        # leftover IPForward= does nothing, and reporting it would be noise.
+        if effect.get("ipforward_ignored") and effect.get("effective_ipv4_forwarding") != "yes":
             ipf = settings.get("IPForward") or {}
-            if effect.get("effective_ipv4_forwarding") == "yes":
-                # IPv4Forwarding= (e.g. nfdoctor's drop-in) already does what the old key meant.
-                severity = "low"
-            elif wanted and effect.get("resets_forwarding"):
+            if wanted and effect.get("resets_forwarding"):
                 severity = "high"
             else:
                 severity = "medium"

@@ -168,3 +168,32 @@ def test_bad_input_is_a_clear_error():
         networkd_forwarding_plan("nope")
     with pytest.raises(AnsibleFilterError, match="list of interface names"):
         networkd_forwarding_plan(facts_for("seed003_gentoo", ["eno1"], 226), links="eno1")
+
+
+def _plan_256(ipforward, link_forwarding):
+    facts = {
+        "captured": False,
+        "forwarding": {"ipv4": 1, "interfaces": {"ens3": {"ipv4": link_forwarding}}},
+        "containers": {"runtimes": ["docker"]},
+        "findings": [],
+        "networkd": {"installed": True, "running": True, "version": 256, "conf": {"settings": {}},
+                     "network_files": [{"path": "/etc/systemd/network/10-ens3.network", "interfaces": ["ens3"],
+                                        "shadowed_by": None, "match": {"Name": ["ens3"]},
+                                        "settings": {"IPForward": {"value": ipforward, "line": 6,
+                                                                   "file": "/etc/systemd/network/10-ens3.network"}}}]},
+    }
+    return networkd_forwarding_plan(facts)
+
+
+def test_256_ignored_ipforward_yes_is_carried_over_even_while_the_link_forwards():
+    # ens3 forwards now (Docker set ip_forward), but after a reboot nothing sets it on the link:
+    # the ignored IPForward=yes becomes an IPv4Forwarding=yes drop-in, so NETWORKD_IPFORWARD_IGNORED clears.
+    plan = _plan_256("yes", 1)
+    assert len(plan["dropins"]) == 1
+    assert plan["dropins"][0]["path"].startswith("/etc/systemd/network/10-ens3.network.d/")
+    assert "IPv4Forwarding=yes" in plan["dropins"][0]["content"]
+
+
+def test_256_ignored_ipforward_no_is_not_turned_into_forwarding():
+    plan = _plan_256("no", 1)
+    assert plan["dropins"] == []

@@ -360,7 +360,7 @@ def test_networkd_257_reset_when_sysctl_d_wants_forwarding_but_live_is_already_0
     assert "NETWORKD_FORWARDING_RESET" not in ids(facts)  # nobody wants forwarding: networkd is right
 
 
-def test_networkd_257_ipforward_left_beside_ipv4forwarding_is_only_low(facts):
+def test_networkd_257_ipforward_left_beside_ipv4forwarding_is_no_finding(facts):
     # After remediation: the user's IPForward=yes stays, nfdoctor's drop-in sets IPv4Forwarding=yes.
     _networkd(facts, 257,
               {"IPForward": {"value": "yes", "file": "/etc/systemd/network/10-ens3.network", "line": 5},
@@ -368,5 +368,6 @@ def test_networkd_257_ipforward_left_beside_ipv4forwarding_is_only_low(facts):
                                   "line": 2}},
               {"IPv4Forwarding": {"value": "no", "file": "/etc/systemd/networkd.conf.d/50-fwd.conf", "line": 2}})
     found = ids(facts)
-    assert found["NETWORKD_IPFORWARD_IGNORED"] == "low"
+    # IPv4Forwarding=yes does what the ignored key meant; the leftover IPForward= changes nothing
+    assert "NETWORKD_IPFORWARD_IGNORED" not in found
     assert "NETWORKD_FORWARDING_RESET" not in found
