@@ -80,8 +80,29 @@ def test_context_holds_this_collection(context):
     assert set(manifest["dependencies"]) == {"community.general", "ansible.posix"}
     assert "plugins/modules/netfilter_facts.py" in members
     assert "playbooks/audit.yml" in members
-    # build_ignore keeps the controller's venv and build output out of the image.
-    assert not [m for m in members if m.startswith((".venv", ".build", "reports/"))]
+    # build_ignore keeps the controller's venv and build output out of the image, and ships
+    # user content only: no caches, no second copy of the collection from ansible-lint's .ansible/,
+    # no development tooling, tests or benchmarks.
+    unwanted = (".venv", ".build", "reports/", ".ansible/", ".cache/", ".hypothesis/", ".pytest_cache/",
+                ".ruff_cache/", "tests/", "molecule/", "tools/", "mk/", "Makefile", "playbooks/bench/",
+                "requirements/", ".ci/")
+    assert not [m for m in members if m.startswith(unwanted) or "__pycache__" in m or m.endswith(".pyc")]
+    for shipped in ("LICENSE", "requirements.txt", "bindep.txt", "meta/execution-environment.yml",
+                    "meta/runtime.yml", "roles/audit/tasks/main.yml", "playbooks/remediate.yml"):
+        assert shipped in members, shipped
+
+
+def test_introspect_finds_the_python_and_system_dependencies(context, tmp_path):
+    # What ansible-builder introspect reads from an installed collection (meta/execution-environment.yml).
+    tarball = os.path.join(context, "_build", "collections", "nfdoctor-netfilter.tar.gz")
+    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", "--no-deps",
+                    "-p", str(tmp_path), tarball], check=True, capture_output=True, env=ansible_env())
+    proc = subprocess.run([os.path.join(BIN, "ansible-builder"), "introspect", "--sanitize", str(tmp_path)],
+                          capture_output=True, text=True, env=ansible_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = yaml.safe_load(proc.stdout)
+    assert "jmespath>=1.0  # from collection nfdoctor.netfilter" in found["python"], found
+    assert "openssh-client [platform:dpkg]  # from collection nfdoctor.netfilter" in found["system"], found
 
 
 def test_collection_from_the_context_installs_and_documents_its_module(context, tmp_path):
@@ -105,8 +126,7 @@ def test_invalid_definition_is_rejected(tmp_path):
         definition = yaml.safe_load(handle)
     # A misspelt key must fail the schema, not be silently ignored.
     definition["dependencies"]["ansible_cor"] = definition["dependencies"].pop("ansible_core")
-    (tmp_path / "requirements").mkdir()
-    shutil.copy(os.path.join(REPO, "requirements", "ee-python.txt"), str(tmp_path / "requirements"))
+    shutil.copy(os.path.join(REPO, "requirements.txt"), str(tmp_path))
     broken = tmp_path / "execution-environment.yml"
     broken.write_text(yaml.safe_dump(definition))
     proc = builder_create(str(broken), str(tmp_path / "context"))
