@@ -97,6 +97,10 @@ KNOWN_BAD_KERNELS = (
                               "nothing is reported (at most 'possibly', which every EL7 host would get)"},
             "el8": {"affected": False,
                     "source": "4.18 base is after 648700f76b03 (v4.17), which removed the loop"},
+            # Ubuntu's CVE-2018-5391 updates of 4.4/4.15 may carry the rework: say "possibly".
+            "ubuntu": {"mode": "cap", "confidence": "low",
+                       "note": "Ubuntu's FragmentSmack (CVE-2018-5391) updates may carry the rhashtable rework",
+                       "source": "Ubuntu backport of 648700f76b03 not pinned to an ABI number"},
         },
         "trigger": "netns",
         "fixed_in": "upstream 4.17 (648700f76b03), 4.4.174 on 4.4.y",
