@@ -22,6 +22,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.known_bad_kerne
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_bridges import (
     classify_bridge,
     find_br_netfilter_loaders,
+    guest_ports,
     parse_docker_daemon_json,
     parse_libvirt_network_xml,
 )
@@ -612,6 +613,9 @@ class Gatherer(object):
         for name, bridge in bridges.items():
             kind, why = classify_bridge(name, (bridge or {}).get("ports"), context)
             bridge["kind"], bridge["kind_evidence"] = kind, why
+            # What br_netfilter would push through FORWARD: the br_netfilter role checks these first.
+            bridge["guest_ports"] = guest_ports((bridge or {}).get("ports"), context["physical_ports"]) \
+                if kind in ("hypervisor", "libvirt_network") else []
             if name in networks:
                 bridge["mode"] = networks[name]
 

@@ -106,6 +106,11 @@ def find_br_netfilter_loaders(files):
     return found
 
 
+def guest_ports(ports, physical_ports=()):
+    """The ports that carry guests or a LAN: VM taps and physical NICs (not libvirt's ``-nic`` dummy)."""
+    return sorted(p for p in ports or [] if GUEST_PORT_RE.match(p) or p in (physical_ports or ()))
+
+
 def classify_bridge(name, ports, context):
     """``(kind, evidence)`` for one bridge.
 
@@ -127,8 +132,7 @@ def classify_bridge(name, ports, context):
     veths = [p for p in ports if p.startswith("veth")]
     if veths and context.get("kubernetes"):
         return "cni", "veth port(s) %s on a Kubernetes node" % ", ".join(veths[:3])
-    guests = [p for p in ports if GUEST_PORT_RE.match(p)]
-    physical = [p for p in ports if p in (context.get("physical_ports") or ())]
-    if guests or physical:
-        return "hypervisor", "port(s) %s" % ", ".join((guests + physical)[:4])
+    guests = guest_ports(ports, context.get("physical_ports"))
+    if guests:
+        return "hypervisor", "port(s) %s" % ", ".join(guests[:4])
     return "other", "ports: %s" % (", ".join(ports[:4]) or "none")
