@@ -440,7 +440,7 @@ def check_networkd(facts):
                 ev.append(evidence(wanted_by.get("file"), wanted_by.get("line"),
                                    "net.ipv4.ip_forward = %s" % wanted_by.get("value")))
             findings.append(make_finding(
-                "NETWORKD_FORWARDING_RESET", "high",
+                "NETWORKD_FORWARDING_RESET", rule("NETWORKD_FORWARDING_RESET", "per_link"),
                 "systemd-networkd %s manages %s and will write forwarding=0 to it (%s) while this host is meant "
                 "to forward (live net.ipv4.ip_forward=%s%s)%s." % (
                     version, links, effect.get("reason"), _g(facts, "forwarding", "ipv4"),
@@ -484,7 +484,8 @@ def check_interface_forwarding(facts):
     if not off:
         return []
     errors = (fwd.get("snmp_ip") or {}).get("InAddrErrors")
-    severity = "high" if (errors or _container_host(facts)) else "medium"
+    severity = rule("INTERFACE_FORWARDING_OFF", "dropping" if errors else
+                    "container" if _container_host(facts) else "off")
     detail = ("net.ipv4.ip_forward is 1 but forwarding is 0 on %s: packets arriving there for other hosts are "
               "dropped" % ", ".join(off))
     if errors:
@@ -545,7 +546,7 @@ def check_conntrack(facts):
             [evidence(_g(ct, "stats", "source"), None, "insert_failed=%d drop=%s" % (failed, totals.get("drop")))]))
     if jobs:
         old = has_feature(facts.get("kernel") or {}, "conntrack_l3proto_merged") is False
-        severity = "high" if failed or old else "medium"
+        severity = rule("CONNTRACK_FLUSH_SCHEDULED", "with_failures" if failed else "old_kernel" if old else "job")
         findings.append(make_finding(
             "CONNTRACK_FLUSH_SCHEDULED", severity,
             "%s flush%s the conntrack table%s: every flush drops packets of connections being set up." % (

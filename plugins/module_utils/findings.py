@@ -87,7 +87,7 @@ CATALOGUE = {
         "references": ["https://git.kernel.org/linus/330966e501ff"],
     },
     "CONNTRACK_INSERT_FAILED": {
-        "title": "Conntrack is dropping packets it failed to insert",
+        "title": "Conntrack failed to insert entries (dropped packets, or on 4.7-5.9 resolved clashes)",
         "role": "nfdoctor.netfilter.conntrack_hygiene",
         "remediation": "Stop flushing the conntrack table (role nfdoctor.netfilter.conntrack_hygiene) and, on "
                        "kernels before 5.6 with UDP clashes (DNS), upgrade.",
@@ -118,13 +118,13 @@ CATALOGUE = {
         "title": "Kernel can hang network namespace cleanup",
         "role": "nfdoctor.netfilter.kernel_advisory",
         "remediation": "Upgrade the kernel (role nfdoctor.netfilter.kernel_advisory says to which).",
-        "references": ["https://git.kernel.org/linus/ebaf39e6032f"],
+        "references": ["https://git.kernel.org/linus/648700f76b03"],
     },
     "NETNS_CLEANUP_STUCK": {
         "title": "Network namespace creation or cleanup is stuck",
         "role": "nfdoctor.netfilter.kernel_advisory",
         "remediation": "Only a reboot clears a spinning cleanup_net; upgrade the kernel before it happens again.",
-        "references": ["https://git.kernel.org/linus/ebaf39e6032f"],
+        "references": [],
     },
 }
 
@@ -212,6 +212,21 @@ RULES = {
         "low", "medium", "https://github.com/systemd/systemd/pull/31423 (something else also enables forwarding)"),
     ("NETWORKD_IPFORWARD_IGNORED", "replaced"): (
         "low", "high", "IPv4Forwarding= already does what IPForward= meant (systemd 256 NEWS)"),
+    ("NETWORKD_FORWARDING_RESET", "per_link"): (
+        "high", "high", "https://github.com/systemd/systemd/issues/468 (v219-227 write forwarding=0 without "
+                        "IPForward=yes); systemd 256 IPv4Forwarding=no per link (systemd#31423); seed 003"),
+    ("INTERFACE_FORWARDING_OFF", "dropping"): (
+        "high", "high", "ip_error() counts InAddrErrors when the input link's forwarding is off (seed 003)"),
+    ("INTERFACE_FORWARDING_OFF", "container"): (
+        "high", "medium", "moby#15630: container traffic enters on docker0/veths, which must forward"),
+    ("INTERFACE_FORWARDING_OFF", "off"): (
+        "medium", "medium", "docs.kernel.org ip-sysctl: per-interface forwarding decides for packets arriving there"),
+    ("CONNTRACK_FLUSH_SCHEDULED", "with_failures"): (
+        "high", "high", "https://git.kernel.org/linus/b0feacaad13a; seed 002 (flush + insert_failed climbing)"),
+    ("CONNTRACK_FLUSH_SCHEDULED", "old_kernel"): (
+        "high", "medium", "before b0feacaad13a (v4.13) a flush also kills unconfirmed entries"),
+    ("CONNTRACK_FLUSH_SCHEDULED", "job"): (
+        "medium", "medium", "every flush drops established state; connections then need a new handshake"),
     ("NETWORKD_FORWARDING_RESET", "host_wide_container"): (
         "critical", "high", "systemd src/network/networkd-sysctl.c manager_set_ip_forwarding() (v256, "
                             "systemd#31423): networkd.conf IPv4Forwarding= sets all/default forwarding"),
