@@ -471,6 +471,9 @@ def test_user_entry_source_and_confidence_reach_the_finding():
 # vendor modprobe.d blacklists of unrelated drivers, NAT rules of the runtime it hosts, a few
 # resolved UDP clashes on 4.7-5.9 kernels.
 FLEET = [
+    # name, uname -r, systemd, role of the host; release sources: the distribution's kernel package of that
+    # release (CentOS 7.9 final z-stream, RHEL 8.2 GA -193 / 8.9 -513, RHEL 9.4 GA -427, Ubuntu GA kernels
+    # 5.4/5.15/6.8, Debian 11.9 / 12.5 / 13 kernels), systemd versions from facts.md "Versions shipped".
     ("EL7.9 libvirt", "3.10.0-1160.119.1.el7.x86_64", 219, libvirt_nat),
     ("EL8.9 podman", "4.18.0-513.5.1.el8_9.x86_64", 239, None),
     ("EL8.2 libvirt", "4.18.0-193.el8.x86_64", 239, libvirt_nat),
