@@ -25,8 +25,8 @@ description:
     that tree and runs nothing.
   - Without root privileges some sources (process stacks, some /proc files) cannot be
     read; they are listed in RV(ansible_facts.nfdoctor.errors) rather than hidden.
-  - Severities follow context, by rules kept as data (C(findings.RULES): severity,
-    confidence and source of each rule) - how a module is loaded and which directive
+  - Severities follow context, by rules kept as data (C(findings.RULES) holds the
+    severity, confidence and source of each rule) - how a module is loaded and which directive
     blocks it, what a bridge is for (judged from its ports, libvirt's network XML and
     C(/etc/docker/daemon.json), never from an interface name), what the kernel's
     conntrack counters mean in its era, whether a crash dump of the running release
