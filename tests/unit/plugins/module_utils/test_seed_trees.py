@@ -67,6 +67,9 @@ def test_seed_tree_findings(tree):
         found.setdefault(finding["id"], finding["severity"])
         assert finding["evidence"], finding
         assert finding["detail"] and finding["remediation"]
+        # every severity comes from a sourced rule or a sourced known-bad range
+        assert finding.get("confidence") in ("low", "medium", "high"), finding
+        assert finding["references"], finding
     for finding_id, severity in EXPECTED[tree].items():
         assert finding_id in found, (finding_id, sorted(found))
         assert found[finding_id] == severity, (finding_id, found[finding_id])
