@@ -83,6 +83,7 @@ KERNEL_FILES = (
     "/proc/sys/kernel/osrelease",
     "/proc/sys/kernel/hostname",
     "/proc/cmdline",
+    "/proc/uptime",
     "/etc/os-release",
     "/etc/hostname",
     "/proc/modules",
@@ -127,6 +128,22 @@ ENVIRONMENT_MARKERS = (
     ("networkd", "/usr/lib/systemd/systemd-networkd"),
 )
 
+# What tells a bridge's purpose (parse_bridges): libvirt's network definitions
+# (persistent and running), Docker's daemon settings, and unit files whose
+# ExecStartPre loads br_netfilter (neutron-openvswitch-agent.service).
+LIBVIRT_NETWORK_GLOBS = (
+    "/etc/libvirt/qemu/networks/*.xml",
+    "/run/libvirt/network/*.xml",
+    "/var/run/libvirt/network/*.xml",
+)
+DOCKER_DAEMON_JSON = "/etc/docker/daemon.json"
+SERVICE_UNIT_GLOBS = (
+    "/etc/systemd/system/*.service",
+    "/etc/systemd/system/*.service.d/*.conf",
+    "/run/systemd/system/*.service",
+    "/usr/lib/systemd/system/*.service",
+    "/lib/systemd/system/*.service",
+)
 NAMESPACE_DIRS = (
     ("named", "/var/run/netns"),
     ("named", "/run/netns"),
@@ -158,7 +175,7 @@ CAPTURE_COMMANDS = (
 CAPTURE_FILES = (
     KERNEL_FILES + NET_FILES + MODPROBE_CONF_GLOBS + MODULES_LOAD_GLOBS
     + NETWORKD_GLOBS + SYSCTL_CONF_GLOBS + tuple(path for path, _kind in SCHEDULE_GLOBS)
-    + CRASH_FILES
+    + CRASH_FILES + LIBVIRT_NETWORK_GLOBS + (DOCKER_DAEMON_JSON,) + SERVICE_UNIT_GLOBS
 )
 
 

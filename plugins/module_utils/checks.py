@@ -14,6 +14,7 @@ __metaclass__ = type
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import (
     evidence,
     make_finding,
+    rule,
     severity_rank,
 )
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.known_bad_kernels import (
@@ -96,6 +97,63 @@ def _where(item):
 
 
 # --------------------------------------------------------------- modules
+# How the kernel asks for each module decides what a blacklist line does
+# (man modprobe.d: blacklist ignores aliases only).
+L3_ALIAS_MODULES = ("nf_conntrack_ipv4", "nf_conntrack_ipv6")  # nf_conntrack-2 / nf_conntrack-10
+MATCH_ALIAS_MODULES = ("xt_conntrack",)  # x_tables asks for ipt_conntrack / ip6t_conntrack
+NETLINK_MODULES = ("nf_conntrack_netlink",)  # nfnetlink asks for nfnetlink-subsys-1
+ALIAS_ONLY_KINDS = ("blacklist", "cmdline")
+
+
+def _l3_loop_possible(facts):
+    """True before the l3proto merge (4.19, RHEL 8.3), False after, None when unknown."""
+    merged = has_feature(facts.get("kernel") or {}, "conntrack_l3proto_merged")
+    return None if merged is None else not merged
+
+
+def _module_rule(module, kinds, exists, loaded, stuck, users, loop_possible):
+    """(rule name, why) for one disabled conntrack-family module."""
+    alias_only = not (kinds - set(ALIAS_ONLY_KINDS))
+    noop = "install_noop" in kinds
+    if exists is False:
+        return "module_absent", "%s does not exist on this kernel, so the line is harmless now and bites only " \
+                                "after a change to an older kernel" % module
+    if module in NETLINK_MODULES:
+        return "netlink_blocked", "the conntrack tool and conntrackd cannot talk to the kernel"
+    if module in L3_ALIAS_MODULES and (alias_only or noop) and loop_possible is not False:
+        how = ("the kernel's request_module(\"nf_conntrack-%d\") loops: %s" % (
+            2 if module.endswith("ipv4") else 10,
+            "install ... /bin/true reports success without loading it, so the kernel asks again for ever"
+            if noop else "the blacklist blocks the alias the kernel asks for, and it asks again for ever"))
+        if loop_possible is None:
+            how = "possibly " + how + " (kernel version unknown)"
+        if loaded:
+            return ("loaded_next_boot_in_use" if users else "loaded_next_boot_latent"), \
+                "%s is loaded now, so this bites at the next boot: %s" % (module, how)
+        if stuck:
+            return "l3_loop_stuck", "%s, and %d process(es) are stuck in that request right now" % (how, len(stuck))
+        if users:
+            return "l3_loop_in_use", "%s as soon as NAT or a conntrack match is set up" % how
+        return "l3_loop_latent", "%s when the first NAT or conntrack rule is added" % how
+    if alias_only:
+        if module in MATCH_ALIAS_MODULES:
+            return "blacklist_match_alias", "the kernel asks for it through its ipt_conntrack alias, so " \
+                                            "-m conntrack / --ctstate rules fail to insert (nothing hangs)"
+        return ("blacklist_by_name_in_use" if users else "blacklist_by_name_latent"), \
+            "blacklist ignores only %s's aliases: the kernel and iptables load it by name or as a dependency, " \
+            "which still works; only alias and udev loads are blocked" % module
+    verb = "silently leaves" if noop else "makes"
+    what = "%s the load of %s %s" % (verb, module, "a no-op" if noop else "fail")
+    if loaded:
+        return ("loaded_next_boot_in_use" if users else "loaded_next_boot_latent"), \
+            "%s is loaded now; at the next boot this %s" % (module, what)
+    if users:
+        if module in MATCH_ALIAS_MODULES:
+            return "match_fails_in_use", "%s, so conntrack-state rules cannot be inserted" % what
+        return "load_fails_in_use", "%s, so the rules that need it cannot load" % what
+    return "load_fails_latent", "%s; nothing needs it yet" % what
+
+
 def check_conntrack_modules(facts):
     modprobe = _g(facts, "modules", "modprobe")
     if not modprobe:
@@ -103,48 +161,22 @@ def check_conntrack_modules(facts):
     view = dict(modprobe, problems=[])
     users = _conntrack_users(facts)
     stuck = [p for p in _g(facts, "processes", "stuck") or [] if p.get("matched_path") == "module_request"]
-    old_kernel = has_feature(facts.get("kernel") or {}, "conntrack_l3proto_merged") is False
+    loop_possible = _l3_loop_possible(facts)
     findings = []
     for module in CONNTRACK_FAMILY:
         blockers = disabling_directives(view, module)
         if not blockers:
             continue
-        exists = _exists_on_kernel(facts, module)
-        loaded = _loaded(facts, module)
         kinds = set(b.get("kind") for b in blockers)
-        hard = bool(kinds - set(["blacklist", "cmdline"]))  # install lines stop explicit loads too
-        if exists is False:
-            severity = "low"
-            why = "%s does not exist on kernel %s, so this is harmless now but bites after a kernel change" % (
-                module, _kernel_text(facts))
-        elif loaded:
-            severity = "medium" if not users else "high"
-            why = "%s is loaded now, so this bites at the next boot%s" % (
-                module, (" (%s)" % "; ".join(users)) if users else "")
-        elif stuck:
-            severity = "critical"
-            why = "on kernel %s the kernel's request for it %s, and %d process(es) are stuck in that request " \
-                  "right now%s" % (
-                      _kernel_text(facts),
-                      "loops forever (before 4.19)" if old_kernel and not hard else "fails",
-                      len(stuck), " (%s)" % "; ".join(users) if users else "")
-        elif users and (hard or old_kernel):
-            severity = "critical"
-            why = "%s on kernel %s; %s" % (
-                "the kernel's request_module() loop never ends" if old_kernel and not hard
-                else "loads of %s fail" % module, _kernel_text(facts), "; ".join(users))
-        elif users:
-            # Only alias loads are blocked on >= 4.19; dependencies still pull the module in.
-            severity = "medium"
-            why = "alias-based loads of %s are blocked; %s" % (module, "; ".join(users))
-        else:
-            severity = "high" if hard else "medium"
-            why = "nothing uses NAT or conntrack matching yet; the first rule that does will %s" % (
-                "fail" if hard else "hang or fail")
+        name, why = _module_rule(module, kinds, _exists_on_kernel(facts, module), _loaded(facts, module),
+                                 stuck, users, loop_possible)
+        verdict = rule("CONNTRACK_MODULE_DISABLED", name)
         lines = ", ".join("%s (%s)" % (_where(b), b.get("text") or b.get("value")) for b in blockers)
         findings.append(make_finding(
-            "CONNTRACK_MODULE_DISABLED", severity,
-            "%s disables %s: %s." % (lines, module, why),
+            "CONNTRACK_MODULE_DISABLED", verdict,
+            "%s disables %s on kernel %s: %s%s." % (
+                lines, module, _kernel_text(facts), why,
+                " (%s)" % "; ".join(users) if users and verdict["severity"] in ("high", "critical") else ""),
             [evidence(b.get("file") or "/proc/cmdline", b.get("line"), b.get("text") or b.get("value"))
              for b in blockers],
             title="Conntrack module %s is disabled in modprobe configuration" % module))
@@ -160,33 +192,113 @@ def _stack_evidence(processes):
     return [evidence("/proc/%s/stack" % p["pid"], None, _stack_path(p, 4)) for p in processes]
 
 
+STUCK_MIN_AGE = 30  # seconds; a normal module load is over long before
+
+
+def _module_stuck_rule(facts, processes):
+    """The MODULE_LOAD_STUCK rule for processes in the module request path."""
+    ages = [p.get("age_seconds") for p in processes if p.get("age_seconds") is not None]
+    if ages and max(ages) >= STUCK_MIN_AGE:
+        return "stuck_aged"
+    in_l3_loop = any(f.get("symbol") == "nf_ct_l3proto_try_module_get" for p in processes for f in p.get("stack") or [])
+    view = dict(_g(facts, "modules", "modprobe") or {}, problems=[])
+    blocked = any(disabling_directives(view, m) for m in L3_ALIAS_MODULES)
+    if in_l3_loop and blocked and _l3_loop_possible(facts) is not False:
+        return "stuck_corroborated"
+    if ages:
+        return "stuck_young"
+    return "stuck_age_unknown"
+
+
+def _process_text(p, where):
+    age = p.get("age_seconds")
+    return "pid %s %s (state %s, %s%s)" % (
+        p["pid"], p.get("cmdline") or p.get("comm"), p.get("state"), where,
+        ", running for %d s" % age if age is not None else "")
+
+
 def check_stuck_processes(facts):
     findings = []
     stuck = _g(facts, "processes", "stuck") or []
-    module = [p for p in stuck if p.get("matched_path") == "module_request"]
+    module = [p for p in stuck if p.get("matched_path") == "module_request" and p.get("state") == "D"]
     if module:
         findings.append(make_finding(
-            "MODULE_LOAD_STUCK", "critical",
+            "MODULE_LOAD_STUCK", rule("MODULE_LOAD_STUCK", _module_stuck_rule(facts, module)),
             "%d process(es) wait in the kernel's module request path: %s." % (
-                len(module), "; ".join("pid %s %s (state %s, stack %s)" % (
-                    p["pid"], p.get("cmdline") or p.get("comm"), p.get("state"), _stack_path(p, 3))
-                    for p in module)),
+                len(module), "; ".join(_process_text(p, "stack %s" % _stack_path(p, 3)) for p in module)),
             _stack_evidence(module)))
     netns = [p for p in stuck if p.get("matched_path") == "netns_cleanup"]
     if netns:
+        symbols = set(f.get("symbol") for p in netns for f in p.get("stack") or [])
+        frag = bool(symbols & set(("inet_frags_exit_net", "inet_evict_bucket")))
+        cause = ("the kworker spins in inet_frags_exit_net(), the pre-4.17 fragment loop (seed 004)" if frag else
+                 "no stack shows the fragment loop; the commoner cause is a network device refcount leak "
+                 "('unregister_netdevice: waiting for DEV to become free' in the kernel log), which leaves "
+                 "cleanup_net holding net_mutex")
         findings.append(make_finding(
-            "NETNS_CLEANUP_STUCK", "critical",
-            "%d process(es) are stuck in network namespace setup or cleanup: %s." % (
-                len(netns), "; ".join("pid %s %s (state %s, in %s)" % (
-                    p["pid"], p.get("cmdline") or p.get("comm"), p.get("state"),
-                    next((f.get("symbol") for f in p.get("stack") or []
-                          if f.get("symbol") in ("cleanup_net", "inet_frags_exit_net", "copy_net_ns")), "?"))
-                    for p in netns)),
-            _stack_evidence(netns)))
+            "NETNS_CLEANUP_STUCK", rule("NETNS_CLEANUP_STUCK", "frag_loop" if frag else "netns_mutex"),
+            "%d process(es) are stuck in network namespace setup or cleanup: %s; %s." % (
+                len(netns), "; ".join(_process_text(p, "in %s" % next(
+                    (f.get("symbol") for f in p.get("stack") or []
+                     if f.get("symbol") in ("cleanup_net", "inet_frags_exit_net", "copy_net_ns")), "?"))
+                    for p in netns), cause),
+            _stack_evidence(netns),
+            remediation=None if frag else (
+                "Look for 'unregister_netdevice: waiting for' in the kernel log and the device it names (a "
+                "leaked container veth or tunnel); only a reboot clears a blocked net_mutex.")))
     return findings
 
 
 # ---------------------------------------------------------- br_netfilter
+# Which rule a bridge of each kind (gather's bridges[NAME]["kind"]) gives when
+# br_netfilter is missing; see "Which bridges need br_netfilter" in facts.md.
+GUEST_KINDS = ("libvirt_network", "hypervisor")
+
+
+def _docker_needs_br_netfilter(facts):
+    docker = facts.get("docker") or {}
+    reasons = []
+    if docker.get("icc") is False:
+        reasons.append('"icc": false')
+    if docker.get("userland_proxy") is False:
+        reasons.append('"userland-proxy": false')
+    return reasons
+
+
+def _bridge_rule(facts, name, bridge):
+    """(rule name, why) for one bridge when br_netfilter is not loaded."""
+    kind = bridge.get("kind")
+    env = facts.get("environment") or {}
+    if kind == "cni":
+        return "bridge_cni", "%s holds pod veths (%s): pod-to-service traffic over it skips kube-proxy's rules" % (
+            name, bridge.get("kind_evidence"))
+    if kind == "docker":
+        needs = _docker_needs_br_netfilter(facts)
+        if needs:
+            return "docker_needs_it", "%s is Docker's bridge and %s sets %s, which only works through " \
+                                      "bridge-nf-call-iptables" % (name, (facts.get("docker") or {}).get("daemon_json"),
+                                                                   " and ".join(needs))
+        return "docker_loads_it", "%s is Docker's bridge; dockerd loads br_netfilter itself at start and needs " \
+                                  "it only for icc=false or userland-proxy=false" % name
+    if kind == "libvirt_network":
+        return "libvirt_routed", "%s is a libvirt %s network (%s): guest traffic is routed at L3 through FORWARD, " \
+                                 "which needs no br_netfilter" % (name, bridge.get("mode") or "NAT/routed",
+                                                                  bridge.get("kind_evidence"))
+    if kind == "hypervisor":
+        return "hypervisor_bridge", "%s bridges guests (%s); filtering bridged guest traffic is generally not " \
+                                    "wanted" % (name, bridge.get("kind_evidence"))
+    if env.get("kubernetes"):
+        return "kubernetes_bridge", "this is a Kubernetes node and %s may carry pod traffic (its ports are not " \
+                                    "known to be pod veths)" % name
+    if (facts.get("netfilter_rules") or {}).get("rule_count"):
+        return "plain_bridge", "iptables/nft rules exist but bridged frames on %s never see them" % name
+    return "plain_bridge_no_rules", "no rules exist, so nothing on %s is bypassed" % name
+
+
+def _worst(rules_found):
+    return max(rules_found, key=lambda item: severity_rank(item[0]["severity"]))
+
+
 def check_br_netfilter(facts):
     brnf = facts.get("br_netfilter") or {}
     bridges = facts.get("bridges") or {}
@@ -195,29 +307,36 @@ def check_br_netfilter(facts):
     if brnf.get("module_available") is False:
         return []
     names = ", ".join(sorted(bridges))
-    container = _container_host(facts)
-    rules = facts.get("netfilter_rules") or {}
     env = facts.get("environment") or {}
+    per_bridge = []
+    for name in sorted(bridges):
+        rule_name, why = _bridge_rule(facts, name, bridges[name] or {})
+        per_bridge.append((rule("BR_NETFILTER_NOT_LOADED", rule_name), why))
+    worst = _worst(per_bridge)[0]
+    needed = severity_rank(worst["severity"]) >= severity_rank("medium")
+    guests = sorted(n for n in bridges if (bridges[n] or {}).get("kind") in GUEST_KINDS)
+    drop = (facts.get("netfilter_rules") or {}).get("forward_policy") in ("DROP", "drop")
     findings = []
     if not brnf.get("loaded"):
-        if env.get("kubernetes"):
-            severity, why = "high", "this is a Kubernetes node: pod-to-service traffic over the bridge skips kube-proxy's rules"
-        elif container:
-            severity, why = "high", "container traffic over the bridge skips iptables (%s)" % ", ".join(
-                env.get("container_runtimes") or [])
-        elif rules.get("rule_count"):
-            severity, why = "medium", "%d iptables/nft rules exist but bridged packets never see them" % rules["rule_count"]
-        else:
-            severity, why = "low", "no rules exist yet, but bridged traffic would bypass any you add"
+        detail = "Bridge(s) %s exist on kernel %s, which has the split br_netfilter module, and it is not loaded: " \
+                 "%s." % (names, _kernel_text(facts), "; ".join(why for _r, why in per_bridge))
+        if guests and drop:
+            detail += " Do not load it blindly: with FORWARD policy DROP every bridged guest frame on %s would " \
+                      "traverse FORWARD and be dropped" % ", ".join(guests)
         findings.append(make_finding(
-            "BR_NETFILTER_NOT_LOADED", severity,
-            "Bridge(s) %s exist on kernel %s, which has the split br_netfilter module, and it is not loaded: %s." % (
-                names, _kernel_text(facts), why),
-            [evidence("/proc/modules", None, "br_netfilter absent"),
-             evidence("/sys/class/net", None, "bridges: %s" % names)]))
+            "BR_NETFILTER_NOT_LOADED", worst, detail,
+            [evidence("/proc/modules", None, "br_netfilter absent")]
+            + [evidence("/sys/class/net/%s/brif" % n, None, "kind %s; ports: %s" % (
+                (bridges[n] or {}).get("kind") or "unknown", ", ".join((bridges[n] or {}).get("ports") or []) or "none"))
+               for n in sorted(bridges)]))
     persisted = brnf.get("persisted_in") or []
     blocked = brnf.get("blocked_by") or []
-    if (brnf.get("loaded") or container) and (not persisted or blocked):
+    services = brnf.get("loaded_by_services") or []
+    # dockerd and units with ExecStartPre=modprobe br_netfilter load it by name at every start,
+    # which a blacklist does not stop.
+    reloaded = bool(services) or (worst["name"] in ("docker_loads_it", "docker_needs_it")
+                                  and not env.get("kubernetes"))
+    if (brnf.get("loaded") or needed) and needed and (not persisted or blocked) and not reloaded:
         if blocked:
             detail = "br_netfilter is listed in %s but %s stops systemd-modules-load loading it at boot" % (
                 ", ".join("%s:%s" % (p.get("file"), p.get("line")) for p in persisted) or "no modules-load.d file",
@@ -225,20 +344,33 @@ def check_br_netfilter(facts):
             ev = [evidence(b.get("file") or "/proc/cmdline", b.get("line"), b.get("text") or b.get("value"))
                   for b in blocked]
         else:
-            detail = "br_netfilter is %s but no modules-load.d file lists it, so it is gone after a reboot" % (
-                "loaded" if brnf.get("loaded") else "needed here")
+            detail = "br_netfilter is %s but no modules-load.d file or service loads it, so it is gone after a " \
+                     "reboot" % ("loaded" if brnf.get("loaded") else "needed here")
             ev = [evidence("/etc/modules-load.d", None, "no entry for br_netfilter")]
         findings.append(make_finding(
-            "BR_NETFILTER_NOT_PERSISTENT", "high" if env.get("kubernetes") else "medium", detail + ".", ev))
+            "BR_NETFILTER_NOT_PERSISTENT",
+            rule("BR_NETFILTER_NOT_PERSISTENT", "kubernetes" if env.get("kubernetes") or worst["name"] == "bridge_cni"
+                 else "needed"), detail + ".", ev))
     if brnf.get("loaded"):
         off = [(k, v) for k, v in sorted((brnf.get("sysctls") or {}).items())
                if k in ("bridge-nf-call-iptables", "bridge-nf-call-ip6tables") and v == 0]
         if off:
-            severity = "high" if env.get("kubernetes") else ("medium" if container or rules.get("rule_count") else "low")
+            if env.get("kubernetes") or worst["name"] == "bridge_cni":
+                rule_name = "kubernetes"
+            elif worst["name"] == "docker_needs_it":
+                rule_name = "container"
+            elif guests:
+                rule_name = "hypervisor"
+            elif worst["severity"] == "info":
+                rule_name = "not_needed"
+            else:
+                rule_name = "rules"
             findings.append(make_finding(
-                "BRIDGE_NF_CALL_DISABLED", severity,
-                "br_netfilter is loaded but %s, so bridged packets on %s skip iptables." % (
-                    ", ".join("net.bridge.%s = %s" % kv for kv in off), names),
+                "BRIDGE_NF_CALL_DISABLED", rule("BRIDGE_NF_CALL_DISABLED", rule_name),
+                "br_netfilter is loaded but %s, so bridged packets on %s skip iptables%s." % (
+                    ", ".join("net.bridge.%s = %s" % kv for kv in off), names,
+                    "; on a hypervisor that is the recommended setting, leave it" if rule_name == "hypervisor"
+                    else ""),
                 [evidence("/proc/sys/net/bridge/%s" % k, None, v) for k, v in off]))
     return findings
 
@@ -279,15 +411,22 @@ def check_networkd(facts):
         # leftover IPForward= does nothing, and reporting it would be noise.
         if effect.get("ipforward_ignored") and effect.get("effective_ipv4_forwarding") != "yes":
             ipf = settings.get("IPForward") or {}
-            if wanted and effect.get("resets_forwarding"):
-                severity = "high"
+            enabling = str(ipf.get("value") or "").lower() in ("yes", "ipv4", "true", "1", "on", "both")
+            other = _forwarding_configured(facts) is not None or _container_host(facts)
+            if effect.get("resets_forwarding") and wanted:
+                rule_name = "resets"
+            elif enabling and not other:
+                # The upgrade-to-256 outage: this key was the only switch, and it is ignored now.
+                rule_name = "only_forwarding"
             else:
-                severity = "medium"
+                rule_name = "other_source"
             findings.append(make_finding(
-                "NETWORKD_IPFORWARD_IGNORED", severity,
-                "%s:%s sets IPForward=%s for %s, but systemd %s ignores IPForward= (deprecated in 256); %s." % (
+                "NETWORKD_IPFORWARD_IGNORED", rule("NETWORKD_IPFORWARD_IGNORED", rule_name),
+                "%s:%s sets IPForward=%s for %s, but systemd %s ignores IPForward= (deprecated in 256); %s%s." % (
                     ipf.get("file") or nfile["path"], ipf.get("line"), ipf.get("value"), links, version,
-                    effect.get("reason")),
+                    effect.get("reason"),
+                    "; nothing else (sysctl.d, a container runtime) turns forwarding on, so this host stopped "
+                    "routing when systemd reached 256" if rule_name == "only_forwarding" else ""),
                 [evidence(ipf.get("file") or nfile["path"], ipf.get("line"), "IPForward=%s" % ipf.get("value"))]))
         if effect.get("resets_forwarding") and wanted:
             off_now = [name for name in nfile["interfaces"] if (interfaces_fwd.get(name) or {}).get("ipv4") == 0]
@@ -300,7 +439,7 @@ def check_networkd(facts):
                 ev.append(evidence(wanted_by.get("file"), wanted_by.get("line"),
                                    "net.ipv4.ip_forward = %s" % wanted_by.get("value")))
             findings.append(make_finding(
-                "NETWORKD_FORWARDING_RESET", "high",
+                "NETWORKD_FORWARDING_RESET", rule("NETWORKD_FORWARDING_RESET", "per_link"),
                 "systemd-networkd %s manages %s and will write forwarding=0 to it (%s) while this host is meant "
                 "to forward (live net.ipv4.ip_forward=%s%s)%s." % (
                     version, links, effect.get("reason"), _g(facts, "forwarding", "ipv4"),
@@ -308,7 +447,31 @@ def check_networkd(facts):
                     if wanted_by else "",
                     "; it is already 0 on %s" % ", ".join(off_now) if off_now else ""),
                 ev))
+    findings.extend(_networkd_conf_forwarding_off(facts, networkd, conf))
     return findings
+
+
+def _networkd_conf_forwarding_off(facts, networkd, conf):
+    """networkd.conf [Network] IPv4Forwarding=no: host-wide on 256+ (all and default forwarding)."""
+    version = networkd.get("version")
+    setting = conf.get("IPv4Forwarding") or {}
+    if not isinstance(version, int) or version < 256 or str(setting.get("value") or "").lower() not in (
+            "no", "false", "0", "off"):
+        return []
+    if _container_host(facts):
+        rule_name = "host_wide_container"
+    elif _forwarding_wanted(facts):
+        rule_name = "host_wide_wanted"
+    else:
+        return []  # nothing here asks for forwarding: networkd does what it was told
+    return [make_finding(
+        "NETWORKD_FORWARDING_RESET", rule("NETWORKD_FORWARDING_RESET", rule_name),
+        "%s:%s sets [Network] IPv4Forwarding=%s: systemd %s writes net.ipv4.conf.all.forwarding and "
+        "default.forwarding at every networkd start, so forwarding goes off for the whole host, links networkd "
+        "does not manage (docker0, veths) included%s." % (
+            setting.get("file"), setting.get("line"), setting.get("value"), version,
+            "; this host runs containers" if rule_name == "host_wide_container" else ""),
+        [evidence(setting.get("file"), setting.get("line"), "IPv4Forwarding=%s" % setting.get("value"))])]
 
 
 def check_interface_forwarding(facts):
@@ -320,7 +483,8 @@ def check_interface_forwarding(facts):
     if not off:
         return []
     errors = (fwd.get("snmp_ip") or {}).get("InAddrErrors")
-    severity = "high" if (errors or _container_host(facts)) else "medium"
+    severity = rule("INTERFACE_FORWARDING_OFF", "dropping" if errors else
+                    "container" if _container_host(facts) else "off")
     detail = ("net.ipv4.ip_forward is 1 but forwarding is 0 on %s: packets arriving there for other hosts are "
               "dropped" % ", ".join(off))
     if errors:
@@ -343,6 +507,16 @@ def check_interface_forwarding(facts):
 
 
 # -------------------------------------------------------------- conntrack
+def _insert_failed_era(facts):
+    """What insert_failed counts on this kernel: 'loss' (before 4.7, from 5.10), 'clashes' (4.7-5.9), None."""
+    version = _g(facts, "kernel", "version")
+    if not version:
+        return None
+    if [4, 7, 0] <= list(version) < [5, 10, 0]:
+        return "clashes"
+    return "loss"
+
+
 def check_conntrack(facts):
     findings = []
     ct = facts.get("conntrack") or {}
@@ -350,29 +524,39 @@ def check_conntrack(facts):
     rates = _g(ct, "rates", "per_second") or {}
     jobs = facts.get("conntrack_flush_jobs") or []
     failed = totals.get("insert_failed")
+    era = _insert_failed_era(facts)
     if failed:
-        rate = rates.get("insert_failed")
-        if rate:
-            severity = "high"
-        elif jobs or failed >= 1000:
-            severity = "medium"
+        # On 4.7-5.9 a resolved UDP clash still counts insert_failed; only drop counts lost packets.
+        lost, rate = failed, rates.get("insert_failed")
+        if era == "clashes" and "drop" in totals:
+            lost, rate = totals.get("drop") or 0, rates.get("drop")
+        if era == "clashes" and not lost:
+            rule_name = "resolved_clashes"
+        elif rate:
+            rule_name = "rising"
+        elif jobs or lost >= 1000:
+            rule_name = "flush_or_many"
         else:
-            severity = "low"
-        detail = "insert_failed = %d summed over %s CPUs in %s" % (
-            failed, _g(ct, "stats", "cpus"), _g(ct, "stats", "source"))
+            rule_name = "some"
+        detail = "insert_failed = %d (drop = %s) summed over %s CPUs in %s" % (
+            failed, totals.get("drop"), _g(ct, "stats", "cpus"), _g(ct, "stats", "source"))
         if rate is not None:
             detail += ", rising %.2f/s over %.1f s" % (rate, _g(ct, "rates", "interval"))
+        if era == "clashes":
+            detail += "; on kernel %s (4.7-5.9) insert_failed also counts UDP clashes the kernel resolved, so " \
+                      "drop is the loss counter%s" % (
+                          _kernel_text(facts), ": it is 0, nothing was lost" if not lost else "")
         if jobs:
             detail += "; a scheduled conntrack flush (%s) is the likely cause" % _where(jobs[0])
         snmp = _g(facts, "forwarding", "snmp_ip") or {}
         if snmp.get("OutDiscards"):
             detail += "; Ip OutDiscards = %d" % snmp["OutDiscards"]
         findings.append(make_finding(
-            "CONNTRACK_INSERT_FAILED", severity, detail + ".",
+            "CONNTRACK_INSERT_FAILED", rule("CONNTRACK_INSERT_FAILED", rule_name), detail + ".",
             [evidence(_g(ct, "stats", "source"), None, "insert_failed=%d drop=%s" % (failed, totals.get("drop")))]))
     if jobs:
         old = has_feature(facts.get("kernel") or {}, "conntrack_l3proto_merged") is False
-        severity = "high" if failed or old else "medium"
+        severity = rule("CONNTRACK_FLUSH_SCHEDULED", "with_failures" if failed else "old_kernel" if old else "job")
         findings.append(make_finding(
             "CONNTRACK_FLUSH_SCHEDULED", severity,
             "%s flush%s the conntrack table%s: every flush drops packets of connections being set up." % (
@@ -382,15 +566,23 @@ def check_conntrack(facts):
             [evidence(j.get("file"), j.get("line"), j.get("text")) for j in jobs]))
     count, maximum, ratio = ct.get("count"), ct.get("max"), ct.get("fill_ratio")
     if ratio is not None and ratio >= NEAR_FULL_RATIO:
-        drops = (totals.get("drop") or 0) + (totals.get("early_drop") or 0)
-        severity = "critical" if ratio >= CRITICAL_FULL_RATIO or drops else "high"
+        # Before 5.10 drop also counts clash failures: only early_drop says the table is evicting.
+        drops = totals.get("early_drop") or 0
+        if era == "loss" and version_at_least(facts, [5, 10, 0]):
+            drops += totals.get("drop") or 0
+        dropping = ratio >= CRITICAL_FULL_RATIO or drops
         findings.append(make_finding(
-            "CONNTRACK_TABLE_NEAR_FULL", severity,
+            "CONNTRACK_TABLE_NEAR_FULL", rule("CONNTRACK_TABLE_NEAR_FULL", "dropping" if dropping else "near"),
             "nf_conntrack_count %d of nf_conntrack_max %d (%.0f%%)%s." % (
                 count, maximum, ratio * 100, "; %d packets already dropped/early-dropped" % drops if drops else ""),
             [evidence("/proc/sys/net/netfilter/nf_conntrack_count", None, count),
              evidence("/proc/sys/net/netfilter/nf_conntrack_max", None, maximum)]))
     return findings
+
+
+def version_at_least(facts, version):
+    current = _g(facts, "kernel", "version")
+    return bool(current) and list(current) >= list(version)
 
 
 # ---------------------------------------------------------------- kernels
@@ -414,6 +606,19 @@ def _trigger_in_use(facts, trigger):
     return True, "always"
 
 
+def _dumps_with(facts, signature):
+    return [d for d in _g(facts, "crash", "dumps") or [] if d.get("signature") == signature]
+
+
+def _dump_of_running_release(facts, dump):
+    """True when the dump names the running release, False when another one, None when it does not say."""
+    release = dump.get("release")
+    running = _g(facts, "kernel", "release")
+    if not release or not running:
+        return None
+    return release == running
+
+
 def check_known_bad_kernels(facts, extra_entries=()):
     kernel = facts.get("kernel") or {}
     if not kernel.get("release"):
@@ -425,34 +630,65 @@ def check_known_bad_kernels(facts, extra_entries=()):
             continue
         in_use, reason = _trigger_in_use(facts, entry.get("trigger") or "always")
         severity = (entry.get("severity_in_use") or "high") if in_use else (entry.get("severity_latent") or "low")
-        if match["confidence"] == "low" and severity_rank(severity) > severity_rank("medium"):
+        confidence = match["confidence"]
+        references = list(entry.get("references") or [])
+        if match.get("source"):
+            references.append(match["source"])
+        crashed = [d for d in _dumps_with(facts, entry.get("corroborated_by"))
+                   if _dump_of_running_release(facts, d)] if entry.get("corroborated_by") else []
+        if crashed:
+            # The host already crashed this way on this very kernel: no longer "possibly".
+            verdict = rule(entry["finding"], "crashed_running_release")
+            severity, confidence = verdict["severity"], verdict["confidence"]
+            references.append(verdict["source"])
+            reason += "; %s shows this panic on the running release" % crashed[0].get("path")
+        elif severity == "none":
+            continue  # the bug cannot bite without its trigger
+        elif confidence == "low" and severity_rank(severity) > severity_rank("medium"):
             severity = "medium"  # "possibly affected" should not page anyone at night
         finding_id = entry["finding"]  # user entries may name IDs of their own
         findings.append(make_finding(
             finding_id,
             severity,
             "Kernel %s is %sin the range of '%s' (%s; fixed in %s); %s." % (
-                kernel["release"], "" if match["confidence"] != "low" else "possibly ",
+                kernel["release"], "possibly " if confidence == "low" else "",
                 entry.get("summary", entry["id"]), match["basis"], entry.get("fixed_in", "?"), reason),
-            [evidence("/proc/sys/kernel/osrelease", None, kernel["release"])],
+            [evidence("/proc/sys/kernel/osrelease", None, kernel["release"])]
+            + [evidence(d.get("evidence_file") or d.get("path"), None, d.get("evidence")) for d in crashed],
             remediation="Upgrade to a kernel with the fix (%s); meanwhile: %s. Role "
                         "nfdoctor.netfilter.kernel_advisory states the target and can install it." % (
                             entry.get("fixed_in", "see references"), entry.get("mitigation", "none known")),
-            references=entry.get("references"),
-            confidence=match["confidence"],
+            references=references,
+            confidence=confidence,
             title=entry.get("title")))
     return findings
 
 
 def check_crash_dumps(facts):
     findings = []
-    for dump in _g(facts, "crash", "dumps") or []:
-        if dump.get("signature") == "nf_queue_gso":
-            findings.append(make_finding(
-                "KERNEL_CRASH_NF_QUEUE", "critical",
-                "%s holds a kernel panic in nf_queue (%s) on this host, the NFQUEUE/GSO NULL dereference." % (
-                    dump["path"], dump.get("evidence")),
-                [evidence(dump.get("evidence_file") or dump["path"], None, dump.get("evidence"))]))
+    kernel = facts.get("kernel") or {}
+    nfqueue_entry = [e for e in KNOWN_BAD_KERNELS if e.get("corroborated_by") == "nf_queue_gso"][0]
+    for dump in _dumps_with(facts, "nf_queue_gso"):
+        same = _dump_of_running_release(facts, dump)
+        if same:
+            rule_name = "running_release"
+        elif same is None:
+            rule_name = "release_unknown"
+        elif match_entry(kernel, nfqueue_entry) is not None:
+            rule_name = "older_still_affected"
+        else:
+            rule_name = "history"
+        findings.append(make_finding(
+            "KERNEL_CRASH_NF_QUEUE", rule("KERNEL_CRASH_NF_QUEUE", rule_name),
+            "%s holds a kernel panic in nf_queue (%s), the NFQUEUE/GSO NULL dereference, on kernel %s; %s." % (
+                dump["path"], dump.get("evidence"), dump.get("release") or "(release not named in the dump)",
+                {"running_release": "that is the running kernel: it will crash again on the next queued GSO packet",
+                 "release_unknown": "the dump does not say which kernel crashed",
+                 "older_still_affected": "the running kernel %s is still in the affected range" % kernel.get(
+                     "release"),
+                 "history": "the running kernel %s is past the fix, so this is history" % kernel.get(
+                     "release")}[rule_name]),
+            [evidence(dump.get("evidence_file") or dump["path"], None, dump.get("evidence"))]))
     return findings
 
 

@@ -87,7 +87,7 @@ CATALOGUE = {
         "references": ["https://git.kernel.org/linus/330966e501ff"],
     },
     "CONNTRACK_INSERT_FAILED": {
-        "title": "Conntrack is dropping packets it failed to insert",
+        "title": "Conntrack failed to insert entries (dropped packets, or on 4.7-5.9 resolved clashes)",
         "role": "nfdoctor.netfilter.conntrack_hygiene",
         "remediation": "Stop flushing the conntrack table (role nfdoctor.netfilter.conntrack_hygiene) and, on "
                        "kernels before 5.6 with UDP clashes (DNS), upgrade.",
@@ -118,15 +118,148 @@ CATALOGUE = {
         "title": "Kernel can hang network namespace cleanup",
         "role": "nfdoctor.netfilter.kernel_advisory",
         "remediation": "Upgrade the kernel (role nfdoctor.netfilter.kernel_advisory says to which).",
-        "references": ["https://git.kernel.org/linus/ebaf39e6032f"],
+        "references": ["https://git.kernel.org/linus/648700f76b03"],
     },
     "NETNS_CLEANUP_STUCK": {
         "title": "Network namespace creation or cleanup is stuck",
         "role": "nfdoctor.netfilter.kernel_advisory",
         "remediation": "Only a reboot clears a spinning cleanup_net; upgrade the kernel before it happens again.",
-        "references": ["https://git.kernel.org/linus/ebaf39e6032f"],
+        "references": [],
     },
 }
+
+
+# Severity rules: (finding ID, rule) -> the severity the rule gives, how sure
+# it is, and the source it rests on. Checks pick a rule by the host's context;
+# the finding then carries the rule's ``confidence`` and its source in
+# ``references``, so every severity can be traced to a commit, a man page or a
+# thread. README.md's catalogue is written from this table.
+_MODPROBE_D = "man:modprobe.d(5) (blacklist ignores a module's aliases only; install replaces every load)"
+_L3_LOOP = ("nf_ct_l3proto_try_module_get() retries request_module(\"nf_conntrack-%d\") while the l3proto is "
+            "generic (net/netfilter/nf_conntrack_proto.c before a0ae2562c6c4, v4.19); seed 000")
+RULES = {
+    ("CONNTRACK_MODULE_DISABLED", "l3_loop_stuck"): ("critical", "high", _L3_LOOP),
+    ("CONNTRACK_MODULE_DISABLED", "l3_loop_in_use"): ("critical", "high", _L3_LOOP),
+    ("CONNTRACK_MODULE_DISABLED", "l3_loop_latent"): ("high", "medium", _L3_LOOP),
+    ("CONNTRACK_MODULE_DISABLED", "loaded_next_boot_in_use"): ("high", "medium", _MODPROBE_D),
+    ("CONNTRACK_MODULE_DISABLED", "loaded_next_boot_latent"): ("medium", "medium", _MODPROBE_D),
+    ("CONNTRACK_MODULE_DISABLED", "module_absent"): (
+        "low", "high", "https://git.kernel.org/linus/a0ae2562c6c4 (no nf_conntrack_ipv4/ipv6 from 4.19; RHEL 8.3 "
+                       "4.18.0-240.el8: kubespray#6934)"),
+    ("CONNTRACK_MODULE_DISABLED", "blacklist_by_name_in_use"): ("low", "high", _MODPROBE_D),
+    ("CONNTRACK_MODULE_DISABLED", "blacklist_by_name_latent"): ("info", "high", _MODPROBE_D),
+    ("CONNTRACK_MODULE_DISABLED", "blacklist_match_alias"): (
+        "medium", "high", "xt_request_find_match() asks for ipt_conntrack, an alias of xt_conntrack "
+                          "(net/netfilter/x_tables.c); " + _MODPROBE_D),
+    ("CONNTRACK_MODULE_DISABLED", "netlink_blocked"): (
+        "medium", "high", "conntrack(8) and conntrackd need nf_conntrack_netlink (requested as nfnetlink-subsys-1)"),
+    ("CONNTRACK_MODULE_DISABLED", "load_fails_in_use"): ("critical", "high", _MODPROBE_D),
+    ("CONNTRACK_MODULE_DISABLED", "match_fails_in_use"): ("high", "high", _MODPROBE_D),
+    ("CONNTRACK_MODULE_DISABLED", "load_fails_latent"): ("medium", "medium", _MODPROBE_D),
+    ("MODULE_LOAD_STUCK", "stuck_aged"): (
+        "critical", "high", "seed 000 (/proc/PID/stack in __request_module for more than 30 s)"),
+    ("MODULE_LOAD_STUCK", "stuck_corroborated"): (
+        "critical", "medium", "seed 000: a stack in nf_ct_l3proto_try_module_get plus a line that blocks "
+                              "nf_conntrack_ipv4/ipv6 is the endless loop, whatever its age"),
+    ("MODULE_LOAD_STUCK", "stuck_age_unknown"): (
+        "medium", "low", "one snapshot without a process age can catch a normal module load in flight"),
+    ("MODULE_LOAD_STUCK", "stuck_young"): (
+        "info", "medium", "a module load younger than 30 s is most likely still in flight"),
+    ("NETNS_CLEANUP_STUCK", "frag_loop"): (
+        "critical", "high", "https://git.kernel.org/linus/648700f76b03 (the evict_again loop of "
+                            "inet_frags_exit_net before v4.17); seed 004"),
+    ("NETNS_CLEANUP_STUCK", "netns_mutex"): (
+        "critical", "medium", "https://github.com/moby/moby/issues/5618 (unregister_netdevice refcount leak, the "
+                              "commoner cause of copy_net_ns waiting on net_mutex)"),
+    ("BR_NETFILTER_NOT_LOADED", "bridge_cni"): (
+        "high", "high", "https://github.com/kubernetes/kubernetes/pull/123464 (pod -> ClusterIP -> pod on one "
+                        "bridge needs bridge-nf-call-iptables)"),
+    ("BR_NETFILTER_NOT_LOADED", "kubernetes_bridge"): (
+        "medium", "low", "a Kubernetes node with a bridge whose ports are not known to be pod veths"),
+    ("BR_NETFILTER_NOT_LOADED", "docker_needs_it"): (
+        "medium", "high", "moby bridge driver: bridge-nf-call is needed for icc=false and for hairpin DNAT without "
+                          "the userland proxy"),
+    ("BR_NETFILTER_NOT_LOADED", "docker_loads_it"): (
+        "info", "high", "moby bridge driver runs 'modprobe br_netfilter' when /proc/sys/net/bridge is missing"),
+    ("BR_NETFILTER_NOT_LOADED", "libvirt_routed"): (
+        "info", "high", "libvirt docs/firewall.rst: NAT/routed networks are filtered at L3 (FORWARD) and need no "
+                        "br_netfilter; loading it can black-hole guests (moby#39439)"),
+    ("BR_NETFILTER_NOT_LOADED", "hypervisor_bridge"): (
+        "info", "medium", "libvirt wiki: filtering bridged guest traffic is generally not desired; with FORWARD "
+                          "policy DROP loading br_netfilter black-holes guests (docker/for-linux#949)"),
+    ("BR_NETFILTER_NOT_LOADED", "plain_bridge"): (
+        "low", "low", "iptables rules exist but bridged frames bypass them; whether they should see them is "
+                      "the operator's call"),
+    ("BR_NETFILTER_NOT_LOADED", "plain_bridge_no_rules"): (
+        "info", "medium", "no rules exist, so nothing is bypassed"),
+    ("BR_NETFILTER_NOT_PERSISTENT", "kubernetes"): (
+        "high", "high", "kubeadm preflight checks bridge-nf-call-iptables before v1.30 (kubernetes#123464)"),
+    ("BR_NETFILTER_NOT_PERSISTENT", "needed"): ("medium", "medium", "man:modules-load.d(5)"),
+    ("BRIDGE_NF_CALL_DISABLED", "kubernetes"): (
+        "high", "high", "https://github.com/kubernetes/kubernetes/pull/123464"),
+    ("BRIDGE_NF_CALL_DISABLED", "container"): ("medium", "medium", "moby bridge driver (icc=false)"),
+    ("BRIDGE_NF_CALL_DISABLED", "rules"): ("low", "low", "bridged frames bypass the rules"),
+    ("BRIDGE_NF_CALL_DISABLED", "not_needed"): (
+        "info", "medium", "no bridge here is known to need bridged filtering (facts.md, which bridges need it)"),
+    ("BRIDGE_NF_CALL_DISABLED", "hypervisor"): (
+        "info", "high", "libvirt docs/firewall.rst and wiki: not filtering bridged guest traffic is the recommended "
+                        "setting on a hypervisor"),
+    ("NETWORKD_IPFORWARD_IGNORED", "only_forwarding"): (
+        "high", "high", "https://github.com/systemd/systemd/pull/31423 (systemd 256 ignores IPForward=; hosts whose "
+                        "only forwarding switch it was stop routing on upgrade)"),
+    ("NETWORKD_IPFORWARD_IGNORED", "resets"): ("high", "high", "https://github.com/systemd/systemd/pull/31423"),
+    ("NETWORKD_IPFORWARD_IGNORED", "other_source"): (
+        "low", "medium", "https://github.com/systemd/systemd/pull/31423 (something else also enables forwarding)"),
+    ("NETWORKD_FORWARDING_RESET", "per_link"): (
+        "high", "high", "https://github.com/systemd/systemd/issues/468 (v219-227 write forwarding=0 without "
+                        "IPForward=yes); systemd 256 IPv4Forwarding=no per link (systemd#31423); seed 003"),
+    ("INTERFACE_FORWARDING_OFF", "dropping"): (
+        "high", "high", "ip_error() counts InAddrErrors when the input link's forwarding is off (seed 003)"),
+    ("INTERFACE_FORWARDING_OFF", "container"): (
+        "high", "medium", "moby#15630: container traffic enters on docker0/veths, which must forward"),
+    ("INTERFACE_FORWARDING_OFF", "off"): (
+        "medium", "medium", "docs.kernel.org ip-sysctl: per-interface forwarding decides for packets arriving there"),
+    ("CONNTRACK_FLUSH_SCHEDULED", "with_failures"): (
+        "high", "high", "https://git.kernel.org/linus/b0feacaad13a; seed 002 (flush + insert_failed climbing)"),
+    ("CONNTRACK_FLUSH_SCHEDULED", "old_kernel"): (
+        "high", "medium", "before b0feacaad13a (v4.13) a flush also kills unconfirmed entries"),
+    ("CONNTRACK_FLUSH_SCHEDULED", "job"): (
+        "medium", "medium", "every flush drops established state; connections then need a new handshake"),
+    ("NETWORKD_FORWARDING_RESET", "host_wide_container"): (
+        "critical", "high", "systemd src/network/networkd-sysctl.c manager_set_ip_forwarding() (v256, "
+                            "systemd#31423): networkd.conf IPv4Forwarding= sets all/default forwarding"),
+    ("NETWORKD_FORWARDING_RESET", "host_wide_wanted"): (
+        "high", "high", "systemd src/network/networkd-sysctl.c manager_set_ip_forwarding() (v256)"),
+    ("NFQUEUE_GSO_CRASH_RISK", "crashed_running_release"): (
+        "critical", "high", "a vmcore of the running release shows the nf_queue panic (seed 001)"),
+    ("KERNEL_CRASH_NF_QUEUE", "running_release"): (
+        "critical", "high", "https://git.kernel.org/linus/330966e501ff; the dump's release is the running one"),
+    ("KERNEL_CRASH_NF_QUEUE", "release_unknown"): (
+        "high", "medium", "the dump does not name its kernel release"),
+    ("KERNEL_CRASH_NF_QUEUE", "older_still_affected"): (
+        "medium", "medium", "an older kernel crashed; the running one is still in the affected range"),
+    ("KERNEL_CRASH_NF_QUEUE", "history"): (
+        "low", "high", "an older kernel crashed; the running one is past the fix"),
+    ("CONNTRACK_INSERT_FAILED", "resolved_clashes"): (
+        "info", "high", "netfilter-devel '[PATCH nf-next 0/4] revisit conntrack statistics' (F. Westphal, Aug "
+                        "2020): on 4.7-5.9 insert_failed counts resolved clashes (71d8c47fc653, v4.7) until "
+                        "bc92470413f3 (v5.10) adds clashres; drop=0 means no packet was lost"),
+    ("CONNTRACK_INSERT_FAILED", "rising"): ("high", "high", "a rising loss counter is loss happening now"),
+    ("CONNTRACK_INSERT_FAILED", "flush_or_many"): (
+        "medium", "medium", "https://git.kernel.org/linus/b0feacaad13a (flush vs unconfirmed entries); seed 002"),
+    ("CONNTRACK_INSERT_FAILED", "some"): ("low", "medium", "a counter since boot, without a rate"),
+    ("CONNTRACK_TABLE_NEAR_FULL", "dropping"): (
+        "critical", "high", "'nf_conntrack: table full, dropping packet' (Red Hat KB 8721); early_drop counts "
+                            "evictions of a full table (drop also counts clash failures before 5.10, "
+                            "bc92470413f3)"),
+    ("CONNTRACK_TABLE_NEAR_FULL", "near"): ("high", "high", "docs.kernel.org nf_conntrack-sysctl"),
+}
+
+
+def rule(finding_id, name):
+    """``{"severity", "confidence", "source"}`` of a severity rule; KeyError names the missing pair."""
+    severity, confidence, source = RULES[(finding_id, name)]
+    return {"severity": severity, "confidence": confidence, "source": source, "name": name}
 
 
 # What a finding ID from a user's own known_bad_kernels entry gets.
@@ -153,10 +286,18 @@ def make_finding(finding_id, severity, detail, evidence, remediation=None, refer
                  confidence=None, title=None, role=_CATALOGUE_ROLE):
     """One finding, with the catalogue's title, role, remediation and references.
 
+    ``severity`` is a name of ``SEVERITIES`` or a :func:`rule` dict, whose
+    severity, confidence and source the finding then carries.
     ``role=None`` says that no role can fix this instance (remediate.yml
     runs roles by this field only).
     """
     entry = CATALOGUE.get(finding_id, USER_KERNEL_ENTRY)
+    if isinstance(severity, dict):
+        references = list(references or []) + [severity["source"]]
+        confidence = confidence or severity["confidence"]
+        severity = severity["severity"]
+    if severity not in SEVERITIES:
+        raise ValueError("severity %r of %s is not one of %s" % (severity, finding_id, ", ".join(SEVERITIES)))
     finding = {
         "id": finding_id,
         "severity": severity,

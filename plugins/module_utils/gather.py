@@ -19,6 +19,13 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.host_source import HostSource
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.kernel_release import parse_kernel_release
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.known_bad_kernels import has_feature
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_bridges import (
+    classify_bridge,
+    find_br_netfilter_loaders,
+    guest_ports,
+    parse_docker_daemon_json,
+    parse_libvirt_network_xml,
+)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_crash import parse_vmcore_dmesg
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import (
     disabling_directives,
@@ -77,6 +84,19 @@ STACK_PATHS = (
     ("nf_queue", ("nf_queue", "__nf_queue", "nfqnl_enqueue_packet")),
 )
 STACK_READ_LIMIT = 64
+
+
+def _forward_policy(iptables_save):
+    """The policy of the filter table's FORWARD chain in iptables-save output, or None."""
+    table = None
+    for line in iptables_save.splitlines():
+        line = line.strip()
+        if line.startswith("*"):
+            table = line[1:].strip()
+        elif table == "filter" and line.startswith(":FORWARD "):
+            fields = line.split()
+            return fields[1] if len(fields) > 1 and fields[1] != "-" else None
+    return None
 
 
 def _sysctl_path(key):
@@ -214,6 +234,7 @@ class Gatherer(object):
     def _gather_rules(self):
         rules, sources = [], []
         tables = {}
+        forward_policy = None
         for family, path, tool in (("ipv4", "/proc/net/ip_tables_names", "iptables-save"),
                                    ("ipv6", "/proc/net/ip6_tables_names", "ip6tables-save")):
             text = self.src.read(path)
@@ -230,6 +251,8 @@ class Gatherer(object):
             if output:
                 parsed = parse_iptables_save(output, source=tool)
                 self._problems(tool, parsed)
+                if family == "ipv4":
+                    forward_policy = forward_policy or _forward_policy(output)
                 rules.extend(parsed["rules"])
                 sources.append(tool)
         # nft talks netlink; asking for the ruleset would load nf_tables if it were absent.
@@ -250,6 +273,8 @@ class Gatherer(object):
             "masquerade_in_use": summary["masquerade_in_use"],
             "conntrack_match_in_use": summary["conntrack_match_in_use"],
             "rule_count": summary["rule_count"],
+            # iptables filter FORWARD policy: with DROP, loading br_netfilter sends bridged guests into it.
+            "forward_policy": forward_policy,
         }
 
     def _conntrack_stats(self):
@@ -395,6 +420,8 @@ class Gatherer(object):
             "sysctls": sysctls,
             "persisted_in": [e for e in modules["modules_load"] if e.get("module") == "br_netfilter"],
             "blocked_by": blocked,
+            # Units that run 'modprobe br_netfilter' at start persist it as surely as modules-load.d.
+            "loaded_by_services": find_br_netfilter_loaders(self.src.read_files(spec.SERVICE_UNIT_GLOBS)),
         }
 
     def _systemd_version(self):
@@ -450,6 +477,11 @@ class Gatherer(object):
     def _gather_processes(self):
         stuck = []
         denied = 0
+        uptime_text = self.src.read("/proc/uptime")
+        try:
+            uptime = float(uptime_text.split()[0]) if uptime_text else None
+        except (ValueError, IndexError):
+            uptime = None
         for pid in self.src.listdir("/proc"):
             if not pid.isdigit():
                 continue
@@ -488,6 +520,9 @@ class Gatherer(object):
                 "wchan": wchan.strip() if wchan and wchan.strip() not in ("", "0") else None,
                 "stack": frames,
                 "matched_path": matched,
+                # USER_HZ is 100 on every Linux architecture nfdoctor meets; proc(5) field 22.
+                "age_seconds": int(uptime - stat["starttime"] / 100.0)
+                if uptime is not None and stat.get("starttime") is not None else None,
             })
         if denied:
             self.src.error("/proc/PID/stack", "%d stack(s) not readable (run as root / with become)" % denied)
@@ -511,6 +546,7 @@ class Gatherer(object):
                     parsed = parse_vmcore_dmesg(text)
                     entry["signature"] = parsed.get("signature")
                     entry["evidence"] = parsed.get("rip") or parsed.get("panic")
+                    entry["release"] = parsed.get("release")
                     entry["evidence_file"] = "%s/%s" % (path, candidate)
                     break
                 dumps.append(entry)
@@ -535,17 +571,53 @@ class Gatherer(object):
             if self.src.exists(path):
                 found.add(kind)
         interfaces = self.facts.get("interfaces") or []
+        # docker0 and virbr0 are the names dockerd and libvirtd give the bridges they create; Kubernetes is
+        # judged only from kubelet's own files, because a name like flannel0 or cni0 proves nothing.
         if "docker0" in interfaces:
             found.add("docker")
         if "virbr0" in interfaces:
             found.add("libvirt")
-        if any(name.startswith(("cni", "flannel", "cali", "cilium", "kube-")) for name in interfaces):
-            found.add("kubernetes")
         self.facts["environment"] = {
             "kubernetes": "kubernetes" in found,
             "container_runtimes": sorted(found & set(["docker", "containerd"])),
             "libvirt": "libvirt" in found,
         }
+        self._classify_bridges(found)
+
+    def _classify_bridges(self, found):
+        """Give each bridge a kind from its ports, libvirt's networks and Docker's settings."""
+        networks = {}
+        for _path, text in sorted(self.src.read_files(spec.LIBVIRT_NETWORK_GLOBS).items()):
+            if text:
+                parsed = parse_libvirt_network_xml(text)
+                if parsed["bridge"]:
+                    networks[parsed["bridge"]] = parsed["forward_mode"]
+        daemon_text = self.src.read(spec.DOCKER_DAEMON_JSON)
+        docker = {"daemon_json": None, "icc": None, "userland_proxy": None}
+        if daemon_text is not None:
+            parsed = parse_docker_daemon_json(daemon_text)
+            self._problems(spec.DOCKER_DAEMON_JSON, parsed)
+            docker = {"daemon_json": spec.DOCKER_DAEMON_JSON, "icc": parsed["icc"],
+                      "userland_proxy": parsed["userland_proxy"]}
+        self.facts["docker"] = docker
+        bridges = self.facts.get("bridges") or {}
+        ports = set(p for b in bridges.values() for p in (b or {}).get("ports") or [])
+        context = {
+            "libvirt_networks": networks,
+            "libvirt": "libvirt" in found,
+            "docker": "docker" in found or daemon_text is not None,
+            "kubernetes": "kubernetes" in found,
+            # A port with a device directory is a NIC, not a virtual link.
+            "physical_ports": set(p for p in ports if self.src.exists("/sys/class/net/%s/device" % p)),
+        }
+        for name, bridge in bridges.items():
+            kind, why = classify_bridge(name, (bridge or {}).get("ports"), context)
+            bridge["kind"], bridge["kind_evidence"] = kind, why
+            # What br_netfilter would push through FORWARD: the br_netfilter role checks these first.
+            bridge["guest_ports"] = guest_ports((bridge or {}).get("ports"), context["physical_ports"]) \
+                if kind in ("hypervisor", "libvirt_network") else []
+            if name in networks:
+                bridge["mode"] = networks[name]
 
 
 def gather_facts(root="/", sample_interval=0.0, timeout=10.0):

@@ -43,7 +43,10 @@ OOPS_MACHINERY = frozenset((
     'dump_stack_lvl', 'show_stack', 'panic', 'ret_from_intr', 'do_IRQ', 'apic_timer_interrupt',
     'smp_apic_timer_interrupt', 'watchdog_timer_fn', '__die', '__die_body', 'spurious_kernel_fault',
 ))
-NF_QUEUE_FUNCTIONS = ('nf_queue', '__nf_queue', 'nf_queue_gso_segment', 'nf_queue_entry_get_refs')
+# From 3.10 the GSO segmentation of queued packets sits in nfqnl_enqueue_packet
+# (net/netfilter/nfnetlink_queue.c), so a crash there is the same bug.
+NF_QUEUE_FUNCTIONS = ('nf_queue', '__nf_queue', 'nf_queue_gso_segment', 'nf_queue_entry_get_refs',
+                      'nfqnl_enqueue_packet')
 GSO_FUNCTIONS = ('skb_gso_segment', '__skb_gso_segment', 'skb_mac_gso_segment', 'skb_segment',
                  'nf_queue_gso_segment')
 NETNS_FRAG_FUNCTIONS = ('inet_frags_exit_net', 'inet_evict_bucket', 'ipv4_frags_exit_net',

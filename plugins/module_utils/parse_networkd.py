@@ -658,8 +658,8 @@ def _effect_per_link_era(version, settings, conf, ipforward, ipforward_value, ma
         source = "IPMasquerade=%s%s implies IPv4Forwarding=yes" % (_value(masquerade), _where(masquerade))
         chosen = True
     elif global_value is not None:
-        source = "networkd.conf [Network] IPv4Forwarding=%s%s is the default for every link" % (
-            _value(global_setting), _where(global_setting))
+        source = ("networkd.conf [Network] IPv4Forwarding=%s%s is host-wide (all and default forwarding) "
+                  "and so the value for every link" % (_value(global_setting), _where(global_setting)))
         chosen = global_value
     else:
         result["effective_ipv4_forwarding"] = "kernel"

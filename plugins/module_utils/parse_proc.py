@@ -488,11 +488,13 @@ def parse_proc_pid_stat(text):
     """Parse /proc/PID/stat.
 
     Returns ``{"pid": int|None, "comm": str|None, "state": str|None,
-    "ppid": int|None, "utime": int|None, "stime": int|None}`` (times in clock
-    ticks).  ``comm`` may hold spaces and parentheses, so the line is split at
+    "ppid": int|None, "utime": int|None, "stime": int|None,
+    "starttime": int|None}`` (times in clock ticks; ``starttime`` counts
+    from boot).  ``comm`` may hold spaces and parentheses, so the line is split at
     the last ``)``; fields that are missing or malformed are None.
     """
-    result = {'pid': None, 'comm': None, 'state': None, 'ppid': None, 'utime': None, 'stime': None}
+    result = {'pid': None, 'comm': None, 'state': None, 'ppid': None, 'utime': None, 'stime': None,
+              'starttime': None}
     text = as_text(text).strip()
     open_paren = text.find('(')
     close_paren = text.rfind(')')
@@ -509,6 +511,8 @@ def parse_proc_pid_stat(text):
     if len(rest) > 12:
         result['utime'] = to_int(rest[11])
         result['stime'] = to_int(rest[12])
+    if len(rest) > 19:
+        result['starttime'] = to_int(rest[19])  # field 22
     return result
 
 

@@ -25,6 +25,16 @@ description:
     that tree and runs nothing.
   - Without root privileges some sources (process stacks, some /proc files) cannot be
     read; they are listed in RV(ansible_facts.nfdoctor.errors) rather than hidden.
+  - Severities follow context, by rules kept as data (C(findings.RULES) holds the
+    severity, confidence and source of each rule) - how a module is loaded and which directive
+    blocks it, what a bridge is for (judged from its ports, libvirt's network XML and
+    C(/etc/docker/daemon.json), never from an interface name), what the kernel's
+    conntrack counters mean in its era, whether a crash dump of the running release
+    corroborates a kernel match. Each finding carries C(confidence) and the source of
+    its rule in C(references); the collection README lists the rules per finding ID.
+  - Kernel matches come from the known-bad table, where every range and distribution
+    rule names its source (commit, stable changelog, issue thread) and confidence.
+    Low-confidence ("possibly") matches are capped at medium.
 author:
   - nfdoctor maintainers (@nfdoctor)
 options:
@@ -69,7 +79,8 @@ options:
       affected:
         description:
           - Upstream version ranges, each a dict with C(introduced) (inclusive), C(fixed)
-            (exclusive) and C(confidence) (V(high), V(medium) or V(low)).
+            (exclusive), C(confidence) (V(high), V(medium) or V(low)) and C(source) (the
+            commit, changelog or advisory it rests on; shown in the finding's references).
         type: list
         elements: dict
         required: true
@@ -77,7 +88,7 @@ options:
         description:
           - Per distribution flavour (V(el7), V(el8), V(ubuntu), ...) rules that override the
             upstream ranges, each with C(affected) (bool), optional C(fixed_release) (a full
-            release string) and C(confidence).
+            release string), C(confidence) and C(source).
         type: dict
       trigger:
         description: The feature whose use makes the bug bite; raises the severity when in use.
@@ -98,11 +109,14 @@ options:
         type: list
         elements: str
       severity_in_use:
-        description: Severity when the trigger is in use.
+        description:
+          - Severity when the trigger is in use, one of V(info), V(low), V(medium), V(high),
+            V(critical). Anything else (a typo such as V(crit)) fails the module.
         type: str
         default: high
       severity_latent:
-        description: Severity when it is not.
+        description:
+          - Severity when it is not; the same names, or V(none) for no finding at all.
         type: str
         default: low
 extends_documentation_fragment: []

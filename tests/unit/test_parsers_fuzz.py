@@ -101,8 +101,8 @@ def check_status(result):
 
 
 def check_pid_stat(result):
-    assert set(result) == {"pid", "comm", "state", "ppid", "utime", "stime"}
-    for key in ("pid", "ppid", "utime", "stime"):
+    assert set(result) == {"pid", "comm", "state", "ppid", "utime", "stime", "starttime"}
+    for key in ("pid", "ppid", "utime", "stime", "starttime"):
         assert is_opt(result[key], INT)
     assert is_opt(result["comm"], str) and is_opt(result["state"], str)
 

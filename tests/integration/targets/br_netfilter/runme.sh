@@ -43,6 +43,27 @@ play idempotence "$HERE/converge.yml" -e nfdoctor_test_root="$root"
 [ "$(tree_state "$root")" = "$after" ] || fail "second converge changed files"
 pass "second converge: changed=0"
 
+# A hypervisor: br0 holds the NIC and a VM tap, and the FORWARD policy is DROP (Docker set it).
+# Loading br_netfilter would send every guest frame into FORWARD and drop it (moby#39439).
+hv=$(make_root hypervisor "$FIXTURES/modprobe/debian12")
+mkdir -p "$hv/proc/sys/kernel" "$hv/lib/modules/6.1.0-27-amd64/kernel/net/bridge" "$hv/sys/class/net/br0/bridge" \
+    "$hv/sys/class/net/br0/brif" "$hv/sys/class/net/eno1/device" "$hv/sos_commands/networking"
+: >"$hv/lib/modules/6.1.0-27-amd64/kernel/net/bridge/br_netfilter.ko"
+printf '6.1.0-27-amd64\n' >"$hv/proc/sys/kernel/osrelease"
+printf '8000.525400aabbcc\n' >"$hv/sys/class/net/br0/bridge/bridge_id"
+: >"$hv/sys/class/net/br0/brif/eno1"
+: >"$hv/sys/class/net/br0/brif/vnet0"
+printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' \
+    >"$hv/sos_commands/networking/iptables-save"
+before=$(tree_state "$hv")
+play hypervisor "$HERE/converge.yml" -e nfdoctor_test_root="$hv"
+[ "$CHANGED" -eq 0 ] && [ "$(tree_state "$hv")" = "$before" ] || fail "a hypervisor behind FORWARD DROP was changed"
+grep -q 'br_netfilter skipped: bridge(s) br0 carry guests and the FORWARD policy is' "$LOG" || fail "no refusal message"
+pass "hypervisor bridge behind FORWARD DROP: refused with a message, changed=0"
+play hypervisor-optin "$HERE/converge.yml" -e nfdoctor_test_root="$hv" -e nfdoctor_br_netfilter_allow_guest_bridges=true
+[ "$CHANGED" -gt 0 ] && [ -f "$hv/etc/modules-load.d/nfdoctor-br_netfilter.conf" ] || fail "the opt-in did not apply"
+pass "nfdoctor_br_netfilter_allow_guest_bridges=true applies it anyway"
+
 old=$(make_root old "$FIXTURES/modprobe/centos7_seed000")
 mkdir -p "$old/lib/modules/3.10.0-327.el7.x86_64/kernel/net/bridge"
 : >"$old/lib/modules/3.10.0-327.el7.x86_64/kernel/net/bridge/bridge.ko"

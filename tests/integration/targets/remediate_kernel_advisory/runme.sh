@@ -14,7 +14,7 @@ packages() { { dpkg-query -W -f='${Package} ${Version}\n' 2>/dev/null || rpm -qa
 before="$(packages)"
 ansible-playbook -i "$here/inventory.yml" "$here/advisory.yml" -e "trees=$repo/tests/integration/trees" \
     | tee "$work/run.log"
-has 'Minimum fixed kernel: upstream 4.19.10' "$work/run.log" || fail "no minimum fixed kernel in the advice"
+has 'Minimum fixed kernel: upstream 4.17' "$work/run.log" || fail "no minimum fixed kernel in the advice"
 has 'the facts come from a captured tree, not from localhost; the upgrade is not applied here' "$work/run.log" \
     || fail "no captured-tree refusal"
 has 'no kernel finding is at or above nfdoctor_kernel_upgrade_min_severity \(medium\)' "$work/run.log" \

@@ -14,9 +14,10 @@ def test_seed004_elrepo_netns_hang():
     finding = make_finding("NETNS_CLEANUP_HANG_KERNEL", "high", "Kernel 4.16.13-1.el7.elrepo.x86_64 is in ...",
                            [], confidence="high")
     (advice,) = kernel_advisories(facts("4.16.13-1.el7.elrepo.x86_64", "elrepo", [finding]))
-    assert advice["minimum_fixed"].startswith("upstream 4.19.10")
+    # 648700f76b03 (v4.17) removed the loop; "4.19.10" was the wrong claim (facts.md, CORRECTED 2026-12-01)
+    assert advice["minimum_fixed"].startswith("upstream 4.17")
     assert advice["package"] == "kernel-ml"
-    assert "https://git.kernel.org/linus/ebaf39e6032f" in advice["references"]
+    assert "https://git.kernel.org/linus/648700f76b03" in advice["references"]
     assert advice["reason"].startswith("Kernel 4.16.13")
 
 

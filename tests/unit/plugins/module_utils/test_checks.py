@@ -60,13 +60,15 @@ def test_same_blacklist_on_old_kernel_with_nat_is_critical(facts):
     assert ids(facts)["CONNTRACK_MODULE_DISABLED"] == "critical"
 
 
-def test_old_kernel_without_any_conntrack_user_is_medium(facts):
+def test_old_kernel_without_any_conntrack_user_is_high(facts):
+    # The first NAT or conntrack rule will hang in the request_module loop for ever (seed 000):
+    # nothing uses it yet, so high rather than critical.
     set_kernel(facts, "3.10.0-514.el7.x86_64")
     facts["modules"]["available"] = ["nf_conntrack", "nf_conntrack_ipv4"]
     facts["netfilter_rules"].update(nat_in_use=False, conntrack_match_in_use=False)
-    facts["environment"].update(container_runtimes=[], kubernetes=False)
+    facts["environment"].update(container_runtimes=[], kubernetes=False, libvirt=False)
     set_modprobe(facts, {"/etc/modprobe.d/blacklist.conf": "blacklist nf_conntrack_ipv4\n"})
-    assert ids(facts)["CONNTRACK_MODULE_DISABLED"] == "medium"
+    assert ids(facts)["CONNTRACK_MODULE_DISABLED"] == "high"
 
 
 def test_install_false_for_an_unloaded_module_in_use_is_critical(facts):
@@ -101,8 +103,10 @@ STACK_MODULE = [{"symbol": "call_usermodehelper_exec"}, {"symbol": "__request_mo
 
 def test_module_load_stuck(facts):
     facts["processes"]["stuck"] = [{"pid": 7, "comm": "iptables", "state": "D", "cmdline": "iptables -t nat -L",
-                                    "stack": STACK_MODULE, "matched_path": "module_request"}]
+                                    "stack": STACK_MODULE, "matched_path": "module_request", "age_seconds": 600}]
     assert ids(facts)["MODULE_LOAD_STUCK"] == "critical"
+    facts["processes"]["stuck"][0]["age_seconds"] = 2  # a normal load in flight
+    assert ids(facts)["MODULE_LOAD_STUCK"] == "info"
 
 
 def test_d_state_elsewhere_is_not_module_load_stuck(facts):
@@ -120,15 +124,20 @@ def test_netns_cleanup_stuck(facts):
 
 
 # ---------------------------------------------------------- br_netfilter
-def test_br_netfilter_not_loaded_on_container_host_is_high(facts):
+def test_br_netfilter_not_loaded_on_docker_host_matters_only_with_icc_false(facts):
+    # dockerd loads br_netfilter itself and needs it only for icc=false / userland-proxy=false (moby).
     unload(facts, "br_netfilter")
     facts["br_netfilter"]["loaded"] = False
-    assert ids(facts)["BR_NETFILTER_NOT_LOADED"] == "high"
+    assert ids(facts)["BR_NETFILTER_NOT_LOADED"] == "info"
+    facts["docker"] = {"daemon_json": "/etc/docker/daemon.json", "icc": False, "userland_proxy": None}
+    assert ids(facts)["BR_NETFILTER_NOT_LOADED"] == "medium"
 
 
 def test_br_netfilter_not_loaded_on_kubernetes_node_says_so(facts):
     facts["br_netfilter"]["loaded"] = False
     facts["environment"]["kubernetes"] = True
+    facts["bridges"] = {"cni0": {"ports": ["veth1a2b3c4d"], "kind": "cni",
+                                 "kind_evidence": "veth port(s) veth1a2b3c4d on a Kubernetes node"}}
     finding = [f for f in run_checks(facts) if f["id"] == "BR_NETFILTER_NOT_LOADED"][0]
     assert finding["severity"] == "high" and "Kubernetes" in finding["detail"]
 
@@ -144,19 +153,33 @@ def test_br_netfilter_on_a_pre_split_kernel_is_nothing(facts):
     assert "BR_NETFILTER_NOT_LOADED" not in ids(facts)
 
 
-def test_br_netfilter_plain_bridge_without_rules_is_low(facts):
+def test_br_netfilter_plain_bridge_is_low_with_rules_and_info_without(facts):
     facts["br_netfilter"]["loaded"] = False
     facts["environment"].update(container_runtimes=[], kubernetes=False)
-    facts["netfilter_rules"]["rule_count"] = 0
+    facts["bridges"] = {"br0": {"ports": ["dummy0"], "kind": "other", "kind_evidence": "ports: dummy0"}}
     assert ids(facts)["BR_NETFILTER_NOT_LOADED"] == "low"
+    facts["netfilter_rules"]["rule_count"] = 0
+    assert ids(facts)["BR_NETFILTER_NOT_LOADED"] == "info"
+
+
+def _cni_node(facts):
+    facts["environment"]["kubernetes"] = True
+    facts["bridges"] = {"cni0": {"ports": ["veth1a2b3c4d"], "kind": "cni", "kind_evidence": "veth port(s)"}}
 
 
 def test_br_netfilter_not_persistent(facts):
     facts["br_netfilter"]["persisted_in"] = []
-    assert ids(facts)["BR_NETFILTER_NOT_PERSISTENT"] == "medium"
+    assert "BR_NETFILTER_NOT_PERSISTENT" not in ids(facts)  # Docker host: dockerd loads it at every start
+    _cni_node(facts)
+    assert ids(facts)["BR_NETFILTER_NOT_PERSISTENT"] == "high"
+    facts["br_netfilter"]["loaded_by_services"] = [
+        {"file": "/usr/lib/systemd/system/neutron-openvswitch-agent.service", "line": 9,
+         "text": "ExecStartPre=-/sbin/modprobe br_netfilter"}]
+    assert "BR_NETFILTER_NOT_PERSISTENT" not in ids(facts)
 
 
 def test_br_netfilter_persisted_but_blacklisted(facts):
+    _cni_node(facts)
     facts["br_netfilter"]["blocked_by"] = [{"kind": "blacklist", "file": "/etc/modprobe.d/bl.conf", "line": 3,
                                             "text": "blacklist br_netfilter"}]
     finding = [f for f in run_checks(facts) if f["id"] == "BR_NETFILTER_NOT_PERSISTENT"][0]
@@ -165,6 +188,8 @@ def test_br_netfilter_persisted_but_blacklisted(facts):
 
 def test_bridge_nf_call_disabled(facts):
     facts["br_netfilter"]["sysctls"]["bridge-nf-call-iptables"] = 0
+    assert ids(facts)["BRIDGE_NF_CALL_DISABLED"] == "info"  # Docker with icc=true does not need it
+    facts["docker"] = {"daemon_json": "/etc/docker/daemon.json", "icc": False, "userland_proxy": None}
     assert ids(facts)["BRIDGE_NF_CALL_DISABLED"] == "medium"
 
 
@@ -244,8 +269,12 @@ def test_networkd_257_with_ipv4forwarding_yes_is_fine(facts):
     _networkd(facts, 257,
               {"IPv4Forwarding": {"value": "yes", "file": "/etc/systemd/network/10-ens3.network.d/f.conf", "line": 2}},
               {"IPv4Forwarding": {"value": "no", "file": "/etc/systemd/networkd.conf.d/50-fwd.conf", "line": 2}})
-    found = ids(facts)
-    assert "NETWORKD_FORWARDING_RESET" not in found and "NETWORKD_IPFORWARD_IGNORED" not in found
+    found = run_checks(facts)
+    assert "NETWORKD_IPFORWARD_IGNORED" not in [f["id"] for f in found]
+    # The link keeps forwarding, but networkd.conf's IPv4Forwarding=no still zeroes all/default forwarding
+    # for the whole host, docker0 included (manager_set_ip_forwarding, systemd 256).
+    resets = [f for f in found if f["id"] == "NETWORKD_FORWARDING_RESET"]
+    assert len(resets) == 1 and "whole host" in resets[0]["detail"] and resets[0]["severity"] == "critical"
 
 
 def test_networkd_not_running_is_nothing(facts):
@@ -306,8 +335,9 @@ def test_netns_kernel_without_namespaces_is_low(facts):
     assert ids(facts)["NETNS_CLEANUP_HANG_KERNEL"] == "low"
 
 
-def test_debian_419_is_possibly_affected_with_low_confidence(facts):
-    set_kernel(facts, "4.19.0-25-amd64")
+def test_debian_49_is_possibly_affected_with_low_confidence(facts):
+    # 4.9.y got the rhashtable backport at a z-version not pinned, and Debian's 4.9.0 hides the patch level.
+    set_kernel(facts, "4.9.0-19-amd64")
     finding = [f for f in run_checks(facts) if f["id"] == "NETNS_CLEANUP_HANG_KERNEL"][0]
     assert finding["confidence"] == "low" and finding["severity"] == "medium"
 
@@ -317,7 +347,7 @@ def test_nfqueue_kernel_with_queue_rules(facts):
     facts["netfilter_rules"]["nfqueue"] = [{"text": "-A PREROUTING -j NFQUEUE", "table": "mangle"}]
     assert ids(facts)["NFQUEUE_GSO_CRASH_RISK"] == "high"
     facts["netfilter_rules"]["nfqueue"] = []
-    assert ids(facts)["NFQUEUE_GSO_CRASH_RISK"] == "low"
+    assert "NFQUEUE_GSO_CRASH_RISK" not in ids(facts)  # the crash path needs a queue rule
 
 
 def test_user_known_bad_entry(facts):
@@ -330,7 +360,8 @@ def test_user_known_bad_entry(facts):
 
 
 def test_crash_dump_signature(facts):
-    facts["crash"]["dumps"] = [{"path": "/var/crash/1", "signature": "nf_queue_gso", "evidence": "nf_queue+0x98"}]
+    facts["crash"]["dumps"] = [{"path": "/var/crash/1", "signature": "nf_queue_gso", "evidence": "nf_queue+0x98",
+                                "release": facts["kernel"]["release"]}]
     assert ids(facts)["KERNEL_CRASH_NF_QUEUE"] == "critical"
     facts["crash"]["dumps"][0]["signature"] = None
     assert "KERNEL_CRASH_NF_QUEUE" not in ids(facts)
@@ -338,7 +369,7 @@ def test_crash_dump_signature(facts):
 
 def test_findings_are_sorted_worst_first(facts):
     facts["processes"]["stuck"] = [{"pid": 7, "comm": "x", "state": "D", "stack": STACK_MODULE,
-                                    "matched_path": "module_request"}]
+                                    "matched_path": "module_request", "age_seconds": 90}]
     facts["br_netfilter"]["persisted_in"] = []
     severities = [f["severity"] for f in run_checks(facts)]
     assert severities[0] == "critical"
@@ -370,4 +401,6 @@ def test_networkd_257_ipforward_left_beside_ipv4forwarding_is_no_finding(facts):
     found = ids(facts)
     # IPv4Forwarding=yes does what the ignored key meant; the leftover IPForward= changes nothing
     assert "NETWORKD_IPFORWARD_IGNORED" not in found
-    assert "NETWORKD_FORWARDING_RESET" not in found
+    assert found["NETWORKD_FORWARDING_RESET"] == "critical"  # networkd.conf's host-wide IPv4Forwarding=no
+    facts["networkd"]["conf"]["settings"]["IPv4Forwarding"]["value"] = "yes"  # the role's override drop-in
+    assert "NETWORKD_FORWARDING_RESET" not in ids(facts)

@@ -134,3 +134,32 @@ def test_only_the_first_trace_counts():
 def test_nothing_found(text):
     assert pc.parse_vmcore_dmesg(text) == {
         "rip_symbol": None, "rip": None, "panic": None, "call_trace": [], "signature": None, "release": None}
+
+
+# From 3.10 the GSO segmentation of queued packets runs in nfqnl_enqueue_packet
+# (net/netfilter/nfnetlink_queue.c): a NULL dereference there is the seed-001 bug on EL7.
+# Synthetic trace in the 3.10 oops format; frame names from nfnetlink_queue.c / nf_queue.c.
+NFQNL_OOPS = """BUG: unable to handle kernel NULL pointer dereference at 0000000000000008
+IP: [<ffffffffa04e1234>] nfqnl_enqueue_packet+0x1b4/0x2f0 [nfnetlink_queue]
+Pid: 0, comm: swapper/3 Not tainted 3.10.0-327.el7.x86_64 #1
+RIP: 0010:[<ffffffffa04e1234>]  [<ffffffffa04e1234>] nfqnl_enqueue_packet+0x1b4/0x2f0 [nfnetlink_queue]
+Call Trace:
+ <IRQ>
+ [<ffffffff8155a2e1>] nf_queue+0x141/0x1f0
+ [<ffffffff81558c10>] nf_hook_slow+0x110/0x120
+ [<ffffffff8156a4c4>] ip_rcv+0x2c4/0x400
+Code: 48 8b 43 08 48 85 c0
+"""
+
+
+def test_nfqnl_enqueue_packet_null_deref_is_the_nf_queue_gso_crash():
+    result = pc.parse_vmcore_dmesg(NFQNL_OOPS)
+    assert result["rip_symbol"] == "nfqnl_enqueue_packet"
+    assert result["signature"] == "nf_queue_gso"
+    assert result["release"] == "3.10.0-327.el7.x86_64"
+
+
+def test_nfqnl_enqueue_packet_on_the_stack_of_an_unrelated_bug_is_not():
+    text = NFQNL_OOPS.replace("BUG: unable to handle kernel NULL pointer dereference at 0000000000000008",
+                              "kernel BUG at mm/slub.c:3574!").replace("nfqnl_enqueue_packet+0x1b4", "kfree+0x1b4")
+    assert pc.parse_vmcore_dmesg(text)["signature"] is None

@@ -373,7 +373,8 @@ def test_status_bad_numbers_become_none():
 
 def test_pid_stat_d_state():
     stat = pp.parse_proc_pid_stat(fixture("proc", "stat_iptables_D_el7.txt"))
-    assert stat == {"pid": 2131, "comm": "iptables", "state": "D", "ppid": 1568, "utime": 0, "stime": 3}
+    assert stat == {"pid": 2131, "comm": "iptables", "state": "D", "ppid": 1568, "utime": 0, "stime": 3,
+                    "starttime": 3498102}
 
 
 def test_pid_stat_spinning_kworker():
@@ -393,8 +394,9 @@ def test_pid_stat_comm_with_parentheses_and_spaces():
 
 def test_pid_stat_truncated():
     assert pp.parse_proc_pid_stat("12 (bash") == {
-        "pid": None, "comm": None, "state": None, "ppid": None, "utime": None, "stime": None}
+        "pid": None, "comm": None, "state": None, "ppid": None, "utime": None, "stime": None, "starttime": None}
     assert pp.parse_proc_pid_stat("12 (bash) S 1")["utime"] is None
+    assert pp.parse_proc_pid_stat("12 (bash) S 1")["starttime"] is None
 
 
 # ---------------------------------------------------------------- sysctl
