@@ -45,8 +45,14 @@ CASES = [
      "CONNTRACK_FLUSH_SCHEDULED", {"nfdoctor_remediate_disable_flush_jobs": True}),
     ("seed-003: networkd 225 resets forwarding", "seed-003-gentoo-networkd-docker", {},
      "NETWORKD_FORWARDING_RESET", {}),
-    ("debian 12 docker host: br_netfilter listed but blacklisted", "healthy-debian12-docker",
-     {"/etc/modprobe.d/no-bridge-filter.conf": "# hardening baseline\nblacklist br_netfilter\n"},
+    # A Kubernetes node whose bridge CNI (cni0, a pod's veth on it) needs br_netfilter at every boot.
+    ("kubernetes node: br_netfilter listed but blacklisted", "healthy-debian12-docker",
+     {"/etc/modprobe.d/no-bridge-filter.conf": "# hardening baseline\nblacklist br_netfilter\n",
+      "/var/lib/kubelet/config.yaml": "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+                                      "cgroupDriver: systemd\n",
+      "/sys/class/net/cni0/bridge/bridge_id": "8000.0a580af40001\n",
+      "/sys/class/net/cni0/brif/veth3c4d5e6f/port_no": "0x1\n",
+      "/sys/class/net/veth3c4d5e6f/type": "1\n"},
      "BR_NETFILTER_NOT_PERSISTENT", {}),
     ("systemd 256 host: IPForward=yes is ignored", "healthy-debian12-docker",
      {"/sos_commands/systemd/systemctl_--version": "systemd 256 (256.7-1)\n+PAM +AUDIT +SELINUX\n",
