@@ -117,7 +117,7 @@ def test_apply_plan_refuses_a_file_changed_since_planning(tmp_path):
     assert module.failed["files_changed"] == []
 
 
-def test_apply_plan_stops_at_first_failure_and_says_what_was_done(tmp_path):
+def test_apply_plan_checks_every_file_before_writing_any(tmp_path):
     good = tmp_path / "good.conf"
     good.write_text("x\n")
     blocker = tmp_path / "notadir"
@@ -128,9 +128,12 @@ def test_apply_plan_stops_at_first_failure_and_says_what_was_done(tmp_path):
     module = FakeModule()
     with pytest.raises(SystemExit):
         ce.apply_plan(module, plan)
-    assert module.failed["files_changed"] == [str(good)]
-    assert "notadir" in module.failed["msg"]
-    assert blocker.read_text() == "i am a file\n"
+    # the second file cannot be written, so the first is not written either
+    assert module.failed["files_changed"] == [] and module.failed["changed"] is False
+    assert "notadir/b.conf: cannot be examined (Not a directory)" in module.failed["msg"] and "nothing was changed" in module.failed["msg"]
+    assert module.failed["failed_file"] == str(blocker / "b.conf")
+    assert good.read_text() == "x\n" and blocker.read_text() == "i am a file\n"
+    assert sorted(os.listdir(str(tmp_path))) == ["good.conf", "notadir"]
 
 
 def test_host_path():
