@@ -370,19 +370,24 @@ def apply_plan(module, plan, backup=True):
         path = edit["path"]
         info = infos[path]
         directory = os.path.dirname(path)
+        stage = "its directory cannot be created"
         try:
             if not os.path.isdir(directory):
                 os.makedirs(directory, 0o755)
             if backup and info is not None:
+                stage = "its backup cannot be written"
                 backups[path] = write_backup(path, edit["before"].encode("utf-8"), info)
             if info is not None:
                 mode, owner = stat.S_IMODE(info.st_mode), _owner_of(info)
             else:
                 mode, owner = edit["mode"] or 0o644, None
+            stage = "cannot be written"
             replace_file(module, path, edit["after"].encode("utf-8"), mode, owner)
-        except FILE_ERRORS as exc:
-            fail(path, "cannot be written (%s)" % describe_os_error(exc))
-        except Exception as exc:  # ansible's own helpers raise plain Exception (ansible-core 2.19)
-            fail(path, "cannot be written (%s)" % (str(exc) or exc.__class__.__name__))
+        except Exception as exc:  # also plain Exception, as ansible's own helpers raise (ansible-core 2.19)
+            if path in backups:  # the file was not changed: its backup is not needed and not reported
+                _remove_quietly(backups.pop(path))
+            if isinstance(exc, FILE_ERRORS):
+                fail(path, "%s (%s)" % (stage, describe_os_error(exc)))
+            fail(path, "%s (%s)" % (stage, str(exc) or exc.__class__.__name__))
         files_changed.append(path)
     return files_changed, backups
