@@ -185,12 +185,14 @@ def is_backup_or_temp(name):
             or re.search(r"\.(rpmsave|rpmorig|rpmnew|dpkg-old|dpkg-dist|dpkg-new|bak|swp)$", name) is not None)
 
 
-def expand_paths(root, patterns):
+def expand_paths(root, patterns, skipped=None):
     """Regular files named by ``patterns``, as (host path, real path), sorted, without duplicates.
 
     ``root`` is a real path from normalise_root.  Every directory on the way
     is resolved inside the root (root_path.confined_glob), so a link never
     leads this module out of it; links in the last place are not followed.
+    A path named without a glob that is neither a file nor a directory (a
+    FIFO, device, socket or link) is added to the list ``skipped`` with why.
     """
     found = {}
     for pattern in patterns:
@@ -208,6 +210,9 @@ def expand_paths(root, patterns):
                         found[child] = shown.rstrip("/") + "/" + name
             elif what == "file" and (not magic or not is_backup_or_temp(os.path.basename(candidate))):
                 found[candidate] = shown  # a file named explicitly is read whatever its name
+            elif not magic and skipped is not None:
+                skipped.append("%s is a %s, not a regular file; not read (links are not followed)"
+                               % (candidate, "symbolic link" if what == "link" else what))
     return sorted(((shown, real) for real, shown in found.items()), key=lambda pair: pair[1])
 
 
@@ -355,7 +360,7 @@ def search(module, root, params, pattern, keep, marker):
     plan = EditPlan()
     matches = []
     warnings = []
-    files = expand_paths(root, params["paths"])
+    files = expand_paths(root, params["paths"], warnings)
     for shown, real in files:
         try:
             text = read_text_file(real)
