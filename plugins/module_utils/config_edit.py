@@ -347,7 +347,7 @@ def apply_plan(module, plan, backup=True):
     backups = {}
 
     def fail(path, reason):
-        msg = reason if path in reason else "%s: %s" % (path, reason)
+        msg = reason if reason.startswith(path) else "%s: %s" % (path, reason)
         if files_changed:
             msg += ("; %s was left as it was, but %d file(s) had already been changed: %s"
                     % (path, len(files_changed), ", ".join(
