@@ -23,7 +23,10 @@ description:
     that match O(regexp) or the O(match) preset, skipping lines that are already comments.
   - With O(state=commented) puts O(marker) in front of each matching line, unless the line also matches O(keep_regexp);
     kept lines are reported for a human to decide. With O(state=reported) changes nothing.
-  - Plans every change first and writes each file once, atomically, keeping its mode and owner, with a backup.
+  - Plans every change first and writes each file once, atomically, keeping its mode and owner, with a backup. A write
+    is complete or not done at all (a full disk, a read-only file system or an immutable file fail the task naming the
+    file, which is left byte for byte as it was); when a later file fails, the result says which files were already
+    changed, with their backups, and C(changed=true).
   - A file that cannot be read as UTF-8 text is skipped with a warning, or fails the task when it appears to contain a
     match, so a file is never half-understood and rewritten.
 author:
@@ -43,6 +46,10 @@ options:
     description:
       - Python regular expression searched for in each line that does not start with C(#).
       - Exactly one of O(regexp) and O(match) is required.
+      - An empty regexp, or one that matches an empty line (C(.*), C(x?)), is refused, because it would comment out
+        every line.
+      - Searching all files may take at most 10 seconds; a regexp that backtracks for longer (nested repeats such as
+        V((a+\)+)) fails the task with nothing changed.
     type: str
   match:
     description:
@@ -63,7 +70,8 @@ options:
     default: commented
   marker:
     description:
-      - Text put in front of a line to comment it out. Must start with C(#).
+      - Text put in front of a line to comment it out. Must start with C(#) and be one line of printable text (no NUL,
+        line break or other control character except tab).
     type: str
     default: "# disabled by nfdoctor.netfilter.disable_lines:"
   backup:
@@ -74,7 +82,10 @@ options:
     default: true
   root:
     description:
-      - Directory that stands for C(/); O(paths) are taken below it.
+      - Directory that stands for C(/); O(paths) are taken below it. Glob characters in the root are literal.
+      - Every path is resolved inside the root, as on the host the tree came from - an absolute link in the tree
+        points into the tree, never to this machine's files; a link that leads above the root is not followed. A
+        path with a C(..) component is refused. C(//), C(/tmp/..) or a link to C(/) are the live root.
     type: path
     default: /
 attributes:
@@ -147,6 +158,12 @@ backups:
   description: Backup copy of each changed file.
   returned: always
   type: dict
+failed_file:
+  description:
+    - The file that could not be written, when writing failed. RV(files_changed) and RV(backups) then hold the files
+      already written before it.
+  returned: when writing a file failed
+  type: str
 files_searched:
   description: Number of files read.
   returned: always

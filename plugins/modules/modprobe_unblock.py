@@ -24,7 +24,10 @@ description:
     are returned in RV(cmdline_changes_needed) with the boot loader files that set them.
   - Reports whether the initramfs of the running kernel carries the files that were (or would be) changed, because
     modules loaded from the initramfs read its copy of modprobe.d, and which command rebuilds it.
-  - Plans every change first and writes each file once, atomically, with a backup.
+  - Plans every change first and writes each file once, atomically, with a backup. A write is complete or not done at
+    all (a full disk, a read-only file system or an immutable file fail the task naming the file, which is left byte
+    for byte as it was); when a later file fails, the result says which files were already changed, with their
+    backups, and C(changed=true).
 author:
   - nfdoctor maintainers (@nfdoctor)
 options:
@@ -36,7 +39,11 @@ options:
     required: true
   root:
     description:
-      - Directory that stands for C(/). Use a scratch tree to test; the initramfs is only inspected when this is C(/).
+      - Directory that stands for C(/). Use a scratch tree to test; the initramfs is only inspected when this is C(/)
+        (also spelt C(//), C(/tmp/..) or a link to C(/)).
+      - Every path is resolved inside the root, as on the host the tree came from - an absolute link in the tree
+        points into the tree, never to this machine's files. A modprobe.d directory that is a link leading above the
+        root fails the task with nothing read or written; a file that is such a link is not read.
     type: path
     default: /
   backup:
@@ -131,6 +138,12 @@ backups:
   returned: always
   type: dict
   sample: {/etc/modprobe.d/blacklist.conf: /etc/modprobe.d/blacklist.conf.4242.2026-11-22@01:02:03~}
+failed_file:
+  description:
+    - The file that could not be written, when writing failed. RV(files_changed) and RV(backups) then hold the files
+      already written before it.
+  returned: when writing a file failed
+  type: str
 disabled_lines_removed:
   description: Every line that is (or would be) commented out.
   returned: always
