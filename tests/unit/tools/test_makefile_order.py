@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 def _make_database():
     proc = subprocess.run(["make", "-C", ROOT, "-pqn", "test"], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
+                          stderr=subprocess.DEVNULL, text=True, check=False)
     rules = {}
     for line in proc.stdout.splitlines():
         match = re.match(r"^([A-Za-z0-9_.-]+):(?!=)\s*(.*)$", line)
