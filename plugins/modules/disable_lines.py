@@ -23,7 +23,10 @@ description:
     that match O(regexp) or the O(match) preset, skipping lines that are already comments.
   - With O(state=commented) puts O(marker) in front of each matching line, unless the line also matches O(keep_regexp);
     kept lines are reported for a human to decide. With O(state=reported) changes nothing.
-  - Plans every change first and writes each file once, atomically, keeping its mode and owner, with a backup.
+  - Plans every change first and writes each file once, atomically, keeping its mode and owner, with a backup. A write
+    is complete or not done at all (a full disk, a read-only file system or an immutable file fail the task naming the
+    file, which is left byte for byte as it was); when a later file fails, the result says which files were already
+    changed, with their backups, and C(changed=true).
   - A file that cannot be read as UTF-8 text is skipped with a warning, or fails the task when it appears to contain a
     match, so a file is never half-understood and rewritten.
 author:
@@ -43,6 +46,10 @@ options:
     description:
       - Python regular expression searched for in each line that does not start with C(#).
       - Exactly one of O(regexp) and O(match) is required.
+      - An empty regexp, or one that matches an empty line (C(.*), C(x?)), is refused, because it would comment out
+        every line.
+      - Searching all files may take at most 10 seconds; a regexp that backtracks for longer (nested repeats such as
+        V((a+\)+)) fails the task with nothing changed.
     type: str
   match:
     description:
@@ -63,7 +70,8 @@ options:
     default: commented
   marker:
     description:
-      - Text put in front of a line to comment it out. Must start with C(#).
+      - Text put in front of a line to comment it out. Must start with C(#) and be one line of printable text (no NUL,
+        line break or other control character except tab).
     type: str
     default: "# disabled by nfdoctor.netfilter.disable_lines:"
   backup:
@@ -74,7 +82,10 @@ options:
     default: true
   root:
     description:
-      - Directory that stands for C(/); O(paths) are taken below it.
+      - Directory that stands for C(/); O(paths) are taken below it. Glob characters in the root are literal.
+      - Every path is resolved inside the root, as on the host the tree came from - an absolute link in the tree
+        points into the tree, never to this machine's files; a link that leads above the root is not followed. A
+        path with a C(..) component is refused. C(//), C(/tmp/..) or a link to C(/) are the live root.
     type: path
     default: /
 attributes:
@@ -147,6 +158,12 @@ backups:
   description: Backup copy of each changed file.
   returned: always
   type: dict
+failed_file:
+  description:
+    - The file that could not be written, when writing failed. RV(files_changed) and RV(backups) then hold the files
+      already written before it.
+  returned: when writing a file failed
+  type: str
 files_searched:
   description: Number of files read.
   returned: always
@@ -158,15 +175,16 @@ warnings_detail:
   elements: str
 """
 
-import glob
 import os
 import re
-import stat
+import signal
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.config_edit import (
-    FILE_ERRORS, MAX_CONFIG_BYTES, ConfigEditError, EditPlan, apply_plan, comment_out_lines, host_path,
+    FILE_ERRORS, MAX_CONFIG_BYTES, ConfigEditError, EditPlan, apply_plan, comment_out_lines, read_regular_bytes,
     read_text_file)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.root_path import (
+    RootPathError, check_host_path, confined_glob, kind, normalise_root)
 
 PRESETS = {
     # conntrack (maybe with a path), then any options, then -F or --flush as a word.
@@ -184,36 +202,35 @@ def is_backup_or_temp(name):
             or re.search(r"\.(rpmsave|rpmorig|rpmnew|dpkg-old|dpkg-dist|dpkg-new|bak|swp)$", name) is not None)
 
 
-def expand_paths(root, patterns):
-    """Regular files named by ``patterns``, as (host path, real path), sorted, without duplicates."""
+def expand_paths(root, patterns, skipped=None):
+    """Regular files named by ``patterns``, as (host path, real path), sorted, without duplicates.
+
+    ``root`` is a real path from normalise_root.  Every directory on the way
+    is resolved inside the root (root_path.confined_glob), so a link never
+    leads this module out of it; links in the last place are not followed.
+    A path named without a glob that is neither a file nor a directory (a
+    FIFO, device, socket or link) is added to the list ``skipped`` with why.
+    """
     found = {}
     for pattern in patterns:
-        real_pattern = host_path(root, pattern)
-        candidates = glob.glob(real_pattern) if glob.has_magic(real_pattern) else [real_pattern]
-        for candidate in candidates:
-            try:
-                info = os.lstat(candidate)
-            except OSError:
-                continue
-            if stat.S_ISDIR(info.st_mode):
+        magic = re.search(r"[*?[]", pattern) is not None
+        for shown, candidate in confined_glob(root, pattern):
+            what = kind(candidate)
+            if what == "directory":
                 try:
                     names = os.listdir(candidate)
                 except OSError:
                     continue
                 for name in names:
                     child = os.path.join(candidate, name)
-                    if not is_backup_or_temp(name) and stat.S_ISREG(os.lstat(child).st_mode):
-                        found[child] = True
-            elif stat.S_ISREG(info.st_mode) and not glob.has_magic(real_pattern):
-                found[candidate] = True  # a file named explicitly is read whatever its name
-            elif stat.S_ISREG(info.st_mode) and not is_backup_or_temp(os.path.basename(candidate)):
-                found[candidate] = True
-    root_prefix = "" if root in ("", "/") else root.rstrip("/")
-    pairs = []
-    for real in sorted(found):
-        shown = real[len(root_prefix):] if root_prefix and real.startswith(root_prefix + "/") else real
-        pairs.append((shown, real))
-    return pairs
+                    if not is_backup_or_temp(name) and kind(child) == "file":
+                        found[child] = shown.rstrip("/") + "/" + name
+            elif what == "file" and (not magic or not is_backup_or_temp(os.path.basename(candidate))):
+                found[candidate] = shown  # a file named explicitly is read whatever its name
+            elif not magic and skipped is not None:
+                skipped.append("%s is a %s, not a regular file; not read (links are not followed)"
+                               % (candidate, "symbolic link" if what == "link" else what))
+    return sorted(((shown, real) for real, shown in found.items()), key=lambda pair: pair[1])
 
 
 def matching_lines(text, pattern):
@@ -231,10 +248,72 @@ def matching_lines(text, pattern):
 
 def lenient_text(path):
     try:
-        with open(path, "rb") as handle:
-            return handle.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
+        return read_regular_bytes(path, MAX_CONFIG_BYTES).decode("utf-8", "replace")
     except FILE_ERRORS:
         return u""
+
+
+# All matching in one run together; a regexp that backtracks for longer than
+# this is refused rather than left to hang the play.
+MATCH_SECONDS = 10
+
+
+class MatchTimeout(Exception):
+    pass
+
+
+class time_bound:
+    """Raise MatchTimeout in the block after ``seconds`` (SIGALRM; not bounded outside the main thread)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.previous = None
+        self.armed = False
+
+    def __enter__(self):
+        def expired(_signum, _frame):
+            raise MatchTimeout()
+        try:
+            self.previous = signal.signal(signal.SIGALRM, expired)
+        except (ValueError, AttributeError):
+            return self  # not the main thread: no bound, as before
+        self.armed = True
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *_exc):
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def check_marker(marker):
+    """None when ``marker`` can prefix a line, else the reason it cannot."""
+    if not marker.startswith("#"):
+        return "marker must be one line starting with '#', or the line would not become a comment"
+    bad = [c for c in marker if c in "\r\n\x00" or (ord(c) < 32 and c != "\t") or ord(c) == 127]
+    if bad:
+        return ("marker must be one line of printable text starting with '#' (it contains %s): a NUL byte or line break would "
+                "leave the file binary or add a line of its own" % ", ".join(sorted(set(repr(c) for c in bad))))
+    return None
+
+
+def compile_patterns(params):
+    """(pattern, keep) compiled, or raise ValueError with the reason."""
+    regexp = params["regexp"]
+    if regexp is not None and regexp.strip() == "":
+        raise ValueError("regexp is empty: it would match every line")
+    source = regexp if regexp is not None else PRESETS[params["match"]]
+    try:
+        pattern = re.compile(source)
+        keep = re.compile(params["keep_regexp"]) if params["keep_regexp"] else None
+    except (re.error, OverflowError, RuntimeError) as exc:  # RecursionError is a RuntimeError
+        raise ValueError("invalid regular expression: %s" % exc)
+    if pattern.search(u"") is not None:
+        raise ValueError("regexp %r matches an empty line, so it would comment out every line of every file"
+                         % source)
+    return pattern, keep
 
 
 def run_module():
@@ -255,20 +334,50 @@ def run_module():
     )
     params = module.params
     marker = params["marker"]
-    if not marker.startswith("#") or "\n" in marker or "\r" in marker:
-        module.fail_json(msg="marker must be one line starting with '#', or the line would not become a comment")
+    problem = check_marker(marker)
+    if problem:
+        module.fail_json(msg=problem)
     try:
-        pattern = re.compile(params["regexp"] or PRESETS[params["match"]])
-        keep = re.compile(params["keep_regexp"]) if params["keep_regexp"] else None
-    except re.error as exc:
-        module.fail_json(msg="invalid regular expression: %s" % exc)
-    if not os.path.isdir(params["root"]):
-        module.fail_json(msg="root %s is not a directory" % params["root"])
+        pattern, keep = compile_patterns(params)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    try:
+        root, _live = normalise_root(params["root"])
+        for path in params["paths"]:
+            check_host_path(path, "paths entry")
+    except RootPathError as exc:
+        module.fail_json(msg="%s; nothing was changed" % exc)
 
+    try:
+        with time_bound(MATCH_SECONDS):
+            plan, matches, warnings, files = search(module, root, params, pattern, keep, marker)
+    except MatchTimeout:
+        module.fail_json(msg="regexp %r took more than %d seconds to search the files (it backtracks "
+                         "catastrophically, e.g. nested repeats like (a+)+); simplify it. Nothing was changed"
+                         % (params["regexp"], MATCH_SECONDS))
+
+    for message in warnings:
+        module.warn(message)
+    result = dict(
+        changed=plan.changed,
+        diff=plan.diffs(),
+        files_changed=plan.paths,
+        backups={},
+        matches=matches,
+        files_searched=len(files),
+        warnings_detail=warnings,
+    )
+    if plan.changed and not module.check_mode:
+        result["files_changed"], result["backups"] = apply_plan(module, plan, backup=params["backup"])
+    module.exit_json(**result)
+
+
+def search(module, root, params, pattern, keep, marker):
+    """Find the matching lines and plan the edits: (plan, matches, warnings, files)."""
     plan = EditPlan()
     matches = []
     warnings = []
-    files = expand_paths(params["root"], params["paths"])
+    files = expand_paths(root, params["paths"], warnings)
     for shown, real in files:
         try:
             text = read_text_file(real)
@@ -293,20 +402,7 @@ def run_module():
         if ranges:
             plan.add(real, text, comment_out_lines(text, ranges, marker))
 
-    for message in warnings:
-        module.warn(message)
-    result = dict(
-        changed=plan.changed,
-        diff=plan.diffs(),
-        files_changed=plan.paths,
-        backups={},
-        matches=matches,
-        files_searched=len(files),
-        warnings_detail=warnings,
-    )
-    if plan.changed and not module.check_mode:
-        result["files_changed"], result["backups"] = apply_plan(module, plan, backup=params["backup"])
-    module.exit_json(**result)
+    return plan, matches, warnings, files
 
 
 def main():

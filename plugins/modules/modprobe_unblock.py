@@ -24,7 +24,10 @@ description:
     are returned in RV(cmdline_changes_needed) with the boot loader files that set them.
   - Reports whether the initramfs of the running kernel carries the files that were (or would be) changed, because
     modules loaded from the initramfs read its copy of modprobe.d, and which command rebuilds it.
-  - Plans every change first and writes each file once, atomically, with a backup.
+  - Plans every change first and writes each file once, atomically, with a backup. A write is complete or not done at
+    all (a full disk, a read-only file system or an immutable file fail the task naming the file, which is left byte
+    for byte as it was); when a later file fails, the result says which files were already changed, with their
+    backups, and C(changed=true).
 author:
   - nfdoctor maintainers (@nfdoctor)
 options:
@@ -36,7 +39,11 @@ options:
     required: true
   root:
     description:
-      - Directory that stands for C(/). Use a scratch tree to test; the initramfs is only inspected when this is C(/).
+      - Directory that stands for C(/). Use a scratch tree to test; the initramfs is only inspected when this is C(/)
+        (also spelt C(//), C(/tmp/..) or a link to C(/)).
+      - Every path is resolved inside the root, as on the host the tree came from - an absolute link in the tree
+        points into the tree, never to this machine's files. A modprobe.d directory that is a link leading above the
+        root fails the task with nothing read or written; a file that is such a link is not read.
     type: path
     default: /
   backup:
@@ -131,6 +138,12 @@ backups:
   returned: always
   type: dict
   sample: {/etc/modprobe.d/blacklist.conf: /etc/modprobe.d/blacklist.conf.4242.2026-11-22@01:02:03~}
+failed_file:
+  description:
+    - The file that could not be written, when writing failed. RV(files_changed) and RV(backups) then hold the files
+      already written before it.
+  returned: when writing a file failed
+  type: str
 disabled_lines_removed:
   description: Every line that is (or would be) commented out.
   returned: always
@@ -215,7 +228,10 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_modprobe
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.config_edit import (
-    FILE_ERRORS, MAX_CONFIG_BYTES, ConfigEditError, EditPlan, apply_plan, comment_out_lines, host_path, read_text_file)
+    FILE_ERRORS, MAX_CONFIG_BYTES, ConfigEditError, EditPlan, apply_plan, comment_out_lines, read_regular_bytes,
+    read_text_file)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.root_path import (
+    RootPathError, normalise_root, resolve)
 
 EDITABLE_DIR = "/etc/modprobe.d"
 BOOTLOADER_FILES = ("/etc/default/grub", "/etc/kernel/cmdline")
@@ -223,55 +239,63 @@ FIXABLE_KINDS = ("blacklist", "install_noop", "install_fail", "install_other", "
 
 
 def read_modprobe_tree(root):
-    """Read the entries kmod would consider.
+    """Read the entries kmod would consider under ``root`` (a real path from normalise_root).
 
-    Returns ``(texts, unreadable, warnings)``: ``texts`` maps host paths to
-    text, with a lenient decoding for files that cannot be edited safely (so
-    we still see what they disable); ``unreadable`` maps those paths to the
-    reason they cannot be edited.
+    Returns ``(texts, unreadable, warnings, sources)``: ``texts`` maps host
+    paths to text, with a lenient decoding for files that cannot be edited
+    safely (so we still see what they disable); ``unreadable`` maps those
+    paths to the reason they cannot be edited; ``sources`` maps each host
+    path to the real file its text came from (a link followed inside the
+    root).  Raises RootPathError when a modprobe.d directory itself leads
+    outside the root: then nothing can be judged or written.
     """
     texts = {}
     unreadable = {}
     warnings = []
+    sources = {}
     for directory in parse_modprobe.MODPROBE_DIRS:
-        real_dir = host_path(root, directory)
+        real_dir = resolve(root, directory)
         try:
             names = sorted(os.listdir(real_dir))
         except OSError:
             continue
         for name in names:
-            real = os.path.join(real_dir, name)
             path = directory + "/" + name
-            if os.path.isdir(real):
-                continue  # kmod skips directories inside modprobe.d
-            if os.path.islink(real) and os.readlink(real) == "/dev/null":
+            link = os.path.join(real_dir, name)
+            if os.path.islink(link) and os.readlink(link) == "/dev/null":
                 texts[path] = u""  # a masked file: kmod reads it as empty
                 continue
+            try:
+                real = resolve(root, path)
+            except RootPathError as exc:
+                unreadable[path] = str(exc)
+                warnings.append(str(exc))
+                texts[path] = None
+                continue
+            if os.path.isdir(real):
+                continue  # kmod skips directories inside modprobe.d
+            sources[path] = real
             try:
                 texts[path] = read_text_file(real)
             except ConfigEditError as exc:
                 unreadable[path] = str(exc)
                 warnings.append(str(exc))
                 texts[path] = _lenient_text(real)
-    return texts, unreadable, warnings
+    return texts, unreadable, warnings, sources
 
 
 def _lenient_text(path):
     """Best-effort text of a file we will not edit, to see what it disables."""
     try:
-        if not os.path.isfile(path):
-            return None
-        with open(path, "rb") as handle:
-            return handle.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
+        return read_regular_bytes(path, MAX_CONFIG_BYTES).decode("utf-8", "replace")
     except FILE_ERRORS:
         return None
 
 
 def read_cmdline(root):
     try:
-        with open(host_path(root, "/proc/cmdline"), "rb") as handle:
-            return handle.read(65536).decode("utf-8", "replace")
-    except FILE_ERRORS:
+        return read_regular_bytes(resolve(root, "/proc/cmdline"), 65536).decode("utf-8", "replace")
+    except (RootPathError,) + FILE_ERRORS:
         return None
 
 
@@ -284,8 +308,8 @@ def cmdline_change(entry, root):
     configured_in = []
     for path in BOOTLOADER_FILES:
         try:
-            text = read_text_file(host_path(root, path))
-        except ConfigEditError:
+            text = read_text_file(resolve(root, path))
+        except (ConfigEditError, RootPathError):
             continue
         for number, line in enumerate((text or "").splitlines(), 1):
             if param + "=" in line and not line.lstrip().startswith("#"):
@@ -307,12 +331,15 @@ def cmdline_change(entry, root):
     }
 
 
-def plan_changes(root, modules, marker, files, unreadable):
+def plan_changes(root, modules, marker, files, unreadable, sources=None):
     """Return (plan, removed, cmdline_entries) for ``files`` read from ``root``.
 
     Raises ConfigEditError when a line to comment out is in a file listed in
-    ``unreadable``: nothing is planned then, so nothing is written.
+    ``unreadable``: nothing is planned then, so nothing is written; and
+    RootPathError when a file to write would be outside ``root``.
+    ``sources`` maps host paths to the real files they were read from.
     """
+    sources = sources or {}
     facts = parse_modprobe.modprobe_facts(files, read_cmdline(root))
     by_file = {}
     removed = []
@@ -339,16 +366,17 @@ def plan_changes(root, modules, marker, files, unreadable):
         commented = comment_out_lines(source_text, ranges, marker)
         if directory == EDITABLE_DIR:
             target = path
-            plan.add(host_path(root, path), source_text, commented, reason="comment out")
+            plan.add(resolve(root, path, follow_last=False), source_text, commented, reason="comment out",
+                     source=sources.get(path))
         else:
             target = EDITABLE_DIR + "/" + name
             header = ("# Overrides %s (same file name, so kmod reads this file instead).\n"
                       "# Written by nfdoctor.netfilter.modprobe_unblock with the lines that stopped %s from\n"
                       "# loading commented out; compare it with the vendor file after package updates.\n"
                       % (path, ", ".join(sorted(set(i["module"] for i in items)))))
-            real_target = host_path(root, target)
+            real_target = resolve(root, target, follow_last=False)
             plan.add(real_target, None, header + commented, mode=0o644, diff_before=source_text,
-                     before_header=host_path(root, path),
+                     before_header=sources.get(path) or resolve(root, path),
                      after_header="%s (new file overriding %s)" % (real_target, path),
                      reason="override vendor file")
         for item in items:
@@ -453,14 +481,18 @@ def run_module():
     bad = [m for m in modules if not re.match(r"^[A-Za-z0-9_]+$", m)]
     if bad:
         module.fail_json(msg="not module names: %s" % ", ".join(bad))
-    if not os.path.isdir(root):
-        module.fail_json(msg="root %s is not a directory" % root)
-
-    files, unreadable, warnings = read_modprobe_tree(root)
+    if "\x00" in marker:
+        module.fail_json(msg="marker contains a NUL byte; kmod and later audits would read the file as binary")
     try:
-        plan, removed, cmdline_entries = plan_changes(root, modules, marker, files, unreadable)
-    except ConfigEditError as exc:
-        module.fail_json(msg=str(exc), warnings_detail=warnings)
+        root, live = normalise_root(root)
+        files, unreadable, warnings, sources = read_modprobe_tree(root)
+    except RootPathError as exc:
+        module.fail_json(msg="%s; nothing was changed" % exc)
+    try:
+        plan, removed, cmdline_entries = plan_changes(root, modules, marker, files, unreadable, sources)
+    except (ConfigEditError, RootPathError) as exc:
+        module.fail_json(msg="%s; nothing was changed" % exc if isinstance(exc, RootPathError) else str(exc),
+                         warnings_detail=warnings)
 
     result = dict(
         changed=plan.changed,
@@ -482,7 +514,7 @@ def run_module():
         result["files_changed"] = changed_paths
         result["backups"] = backups
 
-    if module.params["inspect_initramfs"] and root == "/":
+    if module.params["inspect_initramfs"] and live:
         touched = set(p for p in plan.paths)
         touched.update(files_with_marker(files, marker))
         # a vendor file we override is also what the initramfs copied

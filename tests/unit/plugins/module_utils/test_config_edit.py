@@ -117,7 +117,7 @@ def test_apply_plan_refuses_a_file_changed_since_planning(tmp_path):
     assert module.failed["files_changed"] == []
 
 
-def test_apply_plan_stops_at_first_failure_and_says_what_was_done(tmp_path):
+def test_apply_plan_checks_every_file_before_writing_any(tmp_path):
     good = tmp_path / "good.conf"
     good.write_text("x\n")
     blocker = tmp_path / "notadir"
@@ -128,9 +128,12 @@ def test_apply_plan_stops_at_first_failure_and_says_what_was_done(tmp_path):
     module = FakeModule()
     with pytest.raises(SystemExit):
         ce.apply_plan(module, plan)
-    assert module.failed["files_changed"] == [str(good)]
-    assert "notadir" in module.failed["msg"]
-    assert blocker.read_text() == "i am a file\n"
+    # the second file cannot be written, so the first is not written either
+    assert module.failed["files_changed"] == [] and module.failed["changed"] is False
+    assert "notadir/b.conf: cannot be examined (Not a directory)" in module.failed["msg"] and "nothing was changed" in module.failed["msg"]
+    assert module.failed["failed_file"] == str(blocker / "b.conf")
+    assert good.read_text() == "x\n" and blocker.read_text() == "i am a file\n"
+    assert sorted(os.listdir(str(tmp_path))) == ["good.conf", "notadir"]
 
 
 def test_host_path():
@@ -142,3 +145,145 @@ def test_line_numbers_count_newlines_only():
     # a form feed is not a line end for kmod or cron, so line 2 is the blacklist
     text = "a\x0cb\nblacklist x\n"
     assert ce.comment_out_lines(text, [(2, 2)], MARKER) == "a\x0cb\n" + MARKER + " blacklist x\n"
+
+
+def _plan_one(tmp_path, data=u"blacklist x\n" * 2000):
+    target = tmp_path / "a.conf"
+    target.write_text(data)
+    plan = ce.EditPlan()
+    plan.add(str(target), data, data.replace(u"blacklist x", u"# blacklist x"))
+    return target, plan
+
+
+def _fake_write(monkeypatch, behaviour):
+    """Replace os.write for files config_edit writes (not pytest's own output)."""
+    real_write = os.write
+    calls = []
+
+    def fake(fd, data):
+        if fd in (0, 1, 2):
+            return real_write(fd, data)
+        calls.append(len(data))
+        return behaviour(real_write, fd, data, len(calls))
+    monkeypatch.setattr(ce.os, "write", fake)
+    return calls
+
+
+def test_short_write_then_enospc_fails_and_keeps_the_file(tmp_path, monkeypatch):
+    target, plan = _plan_one(tmp_path)
+    before = target.read_bytes()
+
+    def short_then_full(real_write, fd, data, call):
+        if call == 1:
+            return real_write(fd, data[:8192])  # what the kernel does on a nearly full disk
+        raise OSError(ce.errno.ENOSPC, "No space left on device")
+    calls = _fake_write(monkeypatch, short_then_full)
+    module = FakeModule()
+    with pytest.raises(SystemExit):
+        ce.apply_plan(module, plan, backup=False)
+    assert calls[0] == len(before) + 2000 * 2 and calls[1] == calls[0] - 8192  # the rest was asked for
+    assert module.failed["msg"] == ("%s: cannot be written (No space left on device: free some space and run "
+                                    "again); left as it was, nothing was changed" % target)
+    assert module.failed["changed"] is False and module.failed["files_changed"] == []
+    assert target.read_bytes() == before
+    assert os.listdir(str(tmp_path)) == ["a.conf"]
+
+
+def test_a_write_that_stores_nothing_is_not_success(tmp_path, monkeypatch):
+    target, plan = _plan_one(tmp_path)
+    before = target.read_bytes()
+    _fake_write(monkeypatch, lambda real_write, fd, data, call: 0)
+    module = FakeModule()
+    with pytest.raises(SystemExit):
+        ce.apply_plan(module, plan, backup=False)
+    assert "cannot be written (write stored nothing after 0 of" in module.failed["msg"]
+    assert target.read_bytes() == before and os.listdir(str(tmp_path)) == ["a.conf"]
+
+
+def test_short_writes_are_continued_to_the_end(tmp_path, monkeypatch):
+    # the negative case: short counts without an error are legal; the rest is written, nothing lost
+    target, plan = _plan_one(tmp_path)
+    calls = _fake_write(monkeypatch, lambda real_write, fd, data, call: real_write(fd, data[:4096]))
+    changed, _backups = ce.apply_plan(FakeModule(), plan, backup=False)
+    assert changed == [str(target)] and len(calls) > 2
+    assert target.read_text() == u"# blacklist x\n" * 2000
+
+
+def test_size_on_disk_is_checked_before_the_rename(tmp_path, monkeypatch):
+    target, plan = _plan_one(tmp_path)
+    before = target.read_bytes()
+    real_fstat = os.fstat
+
+    class Short:
+        def __init__(self, info):
+            self.info = info
+            self.st_size = info.st_size - 1
+
+        def __getattr__(self, name):
+            return getattr(self.info, name)
+    monkeypatch.setattr(ce.os, "fstat", lambda fd: Short(real_fstat(fd)))
+    module = FakeModule()
+    with pytest.raises(SystemExit):
+        ce.apply_plan(module, plan, backup=False)
+    assert "bytes reached the disk" in module.failed["msg"]
+    assert target.read_bytes() == before
+
+
+def test_failure_at_file_two_reports_file_one_with_its_backup(tmp_path, monkeypatch):
+    first = tmp_path / "a.conf"
+    second = tmp_path / "b.conf"
+    first.write_text("blacklist a\n")
+    second.write_text("blacklist b\n")
+    plan = ce.EditPlan()
+    plan.add(str(first), "blacklist a\n", "# blacklist a\n")
+    plan.add(str(second), "blacklist b\n", "# blacklist b\n")
+    real_replace = ce.replace_file
+
+    def replace(module, path, data, mode, owner=None):
+        if path == str(second):
+            # what ansible-core 2.19's atomic_move raises when the final rename fails
+            raise Exception("Failed to replace '%s' with '/tmp/x'." % path)
+        return real_replace(module, path, data, mode, owner)
+    monkeypatch.setattr(ce, "replace_file", replace)
+    module = FakeModule()
+    with pytest.raises(SystemExit):
+        ce.apply_plan(module, plan)
+    failed = module.failed
+    assert failed["changed"] is True and failed["failed_file"] == str(second)
+    assert failed["files_changed"] == [str(first)]
+    assert list(failed["backups"]) == [str(first)] and open(failed["backups"][str(first)]).read() == "blacklist a\n"
+    assert failed["msg"] == ("%s: cannot be written (Failed to replace '%s' with '/tmp/x'.); %s was left as it was, "
+                             "but 1 file(s) had already been changed: %s (backup %s)"
+                             % (second, second, second, first, failed["backups"][str(first)]))
+    assert first.read_text() == "# blacklist a\n" and second.read_text() == "blacklist b\n"
+    # the second file's backup is removed with the failure: only the first's remains
+    assert sorted(os.listdir(str(tmp_path))) == sorted(["a.conf", "b.conf",
+                                                        os.path.basename(failed["backups"][str(first)])])
+
+
+def test_backup_is_written_from_the_source_not_through_a_link(tmp_path):
+    # a link in a scratch tree pointing at this host's file: the module read the tree's file (source)
+    tree_file = tmp_path / "tree-vendor.conf"
+    tree_file.write_text("blacklist x\n")
+    os.chmod(str(tree_file), 0o640)
+    host_file = tmp_path / "host-secret"
+    host_file.write_text("secret\n")
+    link = tmp_path / "etc.conf"
+    os.symlink(str(host_file), str(link))
+    plan = ce.EditPlan()
+    plan.add(str(link), "blacklist x\n", "# blacklist x\n", source=str(tree_file))
+    changed, backups = ce.apply_plan(FakeModule(), plan)
+    assert changed == [str(link)] and not os.path.islink(str(link))
+    assert link.read_text() == "# blacklist x\n"
+    assert open(backups[str(link)]).read() == "blacklist x\n"
+    assert os.stat(backups[str(link)]).st_mode & 0o777 == 0o640
+    assert host_file.read_text() == "secret\n" and tree_file.read_text() == "blacklist x\n"
+
+
+def test_read_text_file_never_blocks_on_a_fifo(tmp_path):
+    fifo = str(tmp_path / "pipe.conf")
+    os.mkfifo(fifo)
+    with pytest.raises(ce.ConfigEditError, match="not a regular file"):
+        ce.read_text_file(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        ce.read_regular_bytes(fifo, 10)

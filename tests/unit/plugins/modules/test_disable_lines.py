@@ -146,3 +146,46 @@ def test_kept_lines_are_kept_in_reported_state_too(root, capsys):
     result = run(capsys, root=str(root), paths=UNITS, keep_regexp=r"^\s*ExecStart=", state="reported")
     assert [m["action"] for m in result["matches"]] == ["kept", "reported"]
     assert result["changed"] is False
+
+
+@pytest.mark.parametrize("marker, ok", [
+    ("# disabled:", True), (u"#\tticket \u2013 42", True), ("disabled", False), ("# a\nb", False),
+    ("# a\x00b", False), ("# a\rb", False), ("# esc\x1b[0m", False), ("# del\x7f", False),
+])
+def test_check_marker(marker, ok):
+    assert (disable_lines.check_marker(marker) is None) is ok
+
+
+@pytest.mark.parametrize("regexp, error", [
+    ("", "regexp is empty"), (" ", "regexp is empty"), ("^", "matches an empty line"), ("a*", "matches an empty line"),
+    ("[", "invalid regular expression"), ("conntrack -F", None),
+])
+def test_compile_patterns(regexp, error):
+    params = {"regexp": regexp, "match": None, "keep_regexp": None}
+    if error is None:
+        pattern, keep = disable_lines.compile_patterns(params)
+        assert pattern.search("conntrack -F") and keep is None
+    else:
+        with pytest.raises(ValueError, match=error):
+            disable_lines.compile_patterns(params)
+
+
+def test_compile_patterns_preset_and_keep():
+    pattern, keep = disable_lines.compile_patterns({"regexp": None, "match": "conntrack_flush", "keep_regexp": "^x"})
+    assert pattern.search("conntrack -F") and keep.search("x")
+
+
+def test_time_bound_stops_a_runaway_search_and_restores_the_handler():
+    import re
+    import signal
+    import time
+    before = signal.getsignal(signal.SIGALRM)
+    started = time.time()
+    with pytest.raises(disable_lines.MatchTimeout):
+        with disable_lines.time_bound(0.5):
+            re.search(r"^(a+)+$", "a" * 40 + "!")
+    assert time.time() - started < 5
+    assert signal.getsignal(signal.SIGALRM) == before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    with disable_lines.time_bound(5):  # a quick search finishes inside the bound
+        assert re.search("b", "abc")
