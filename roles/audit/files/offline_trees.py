@@ -297,7 +297,8 @@ def safe_extract(archive, dest, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT
     except UnsafeArchive:
         raise
     except Exception as exc:  # tarfile, gzip, bz2 and lzma all raise their own errors
-        raise UnsafeArchive("not a readable tar archive: %s" % _show(str(exc) or type(exc).__name__))
+        first = (str(exc) or type(exc).__name__).splitlines()[0].rstrip(":")
+        raise UnsafeArchive("not a readable tar archive (tar, gzip, bzip2 or xz): %s" % _show(first))
     with tar:
         tar._nfdoctor_max_headers = max_members
         try:
