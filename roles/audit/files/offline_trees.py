@@ -135,8 +135,6 @@ def _check_name(kind, name):
     raw = _name_bytes(name)
     if b"\0" in raw:
         raise UnsafeArchive("%s %r contains a NUL byte" % (kind, _show(name)))
-    if len(raw) > MAX_NAME_BYTES:
-        raise UnsafeArchive("%s %s is %d bytes long (more than %d)" % (kind, _show(name), len(raw), MAX_NAME_BYTES))
     parts = _parts(name)
     if len(parts) > MAX_DEPTH:
         raise UnsafeArchive("%s %s is %d directories deep (more than %d)" % (kind, _show(name), len(parts), MAX_DEPTH))
@@ -144,6 +142,8 @@ def _check_name(kind, name):
         if len(_name_bytes(part)) > MAX_COMPONENT_BYTES:
             raise UnsafeArchive("%s %s has a component of %d bytes (more than %d)"
                                 % (kind, _show(name), len(_name_bytes(part)), MAX_COMPONENT_BYTES))
+    if len(raw) > MAX_NAME_BYTES:
+        raise UnsafeArchive("%s %s is %d bytes long (more than %d)" % (kind, _show(name), len(raw), MAX_NAME_BYTES))
     return parts
 
 
