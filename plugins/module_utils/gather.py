@@ -110,7 +110,11 @@ MAX_KEPT_CHARS = 8192
 def _bounded(value, where, cut):
     """``value`` with long lists and strings cut; ``cut`` collects (where, what) notes."""
     if isinstance(value, dict):
-        return dict((k, _bounded(v, "%s.%s" % (where, k), cut)) for k, v in value.items())
+        items = list(value.items())
+        if len(items) > MAX_KEPT_ITEMS:
+            cut.append((where, "%d entries; only the first %d kept" % (len(items), MAX_KEPT_ITEMS)))
+            items = items[:MAX_KEPT_ITEMS]
+        return dict((k, _bounded(v, "%s.%s" % (where, k), cut)) for k, v in items)
     if isinstance(value, list):
         if len(value) > MAX_KEPT_ITEMS:
             cut.append((where, "%d items; only the first %d kept" % (len(value), MAX_KEPT_ITEMS)))

@@ -7,6 +7,7 @@ there, and that the facts document stays small and JSON-encodable as UTF-8.
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -173,3 +174,13 @@ def test_non_utf8_file_name_in_modprobe_d_is_reported_not_fatal(tree):
     # The file is still read: its directive counts.
     assert any(d["module"] == "nf_conntrack" and d["file"] == "/etc/modprobe.d/bl\ufffdck.conf"
                for d in facts["modules"]["modprobe"]["directives"])
+
+
+def test_a_huge_proc_modules_is_bounded(tree):
+    # 200000 modules; the 4 MiB read keeps some 160000, the facts 5000.
+    (tree / "proc" / "modules").write_bytes(b"".join(b"m%d 16384 0 - Live 0x0\n" % i for i in range(200000)))
+    facts = Gatherer(str(tree)).run()
+    assert len(facts["modules"]["loaded"]) == gather_mod.MAX_KEPT_ITEMS
+    cut = [e["message"] for e in facts["errors"] if e["source"] == "modules.loaded"]
+    assert len(cut) == 1 and re.match(r"^(\d+) entries; only the first 5000 kept$", cut[0])
+    assert int(cut[0].split()[0]) > 100000
