@@ -108,7 +108,7 @@ MAX_KEPT_CHARS = 8192
 
 
 def _bounded(value, where, cut):
-    """``value`` with long lists and strings cut; ``cut`` collects (where, what) notes."""
+    """``value`` with long lists, dicts and strings cut; ``cut`` collects (where, what) notes."""
     if isinstance(value, dict):
         items = list(value.items())
         if len(items) > MAX_KEPT_ITEMS:

@@ -51,6 +51,8 @@ MAX_LIST_ENTRIES = 100000
 DEFAULT_READ_BUDGET_BYTES = 128 * 1024 * 1024
 DEFAULT_READ_BUDGET_FILES = 200000
 MAX_ERRORS = 1000
+# An error names a path and says why; an exception quoting a whole file must not.
+MAX_ERROR_CHARS = 2000
 PY3 = sys.version_info[0] >= 3
 # str and bytes on Python 3; unicode and str on Python 2.
 TEXT_TYPES = (bytes, type(b"".decode("ascii")))
@@ -127,7 +129,7 @@ class HostSource(object):
 
     # ------------------------------------------------------------------ errors
     def error(self, source, message):
-        source, message = safe_text(source), safe_text(message)
+        source, message = safe_text(source)[:MAX_ERROR_CHARS], safe_text(message)[:MAX_ERROR_CHARS]
         key = (source, message)
         if key in self._error_keys:
             return

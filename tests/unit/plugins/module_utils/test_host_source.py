@@ -236,3 +236,9 @@ def test_bounded_cuts_lists_dicts_and_strings_and_says_where():
     assert sorted(cut) == [("top.a", "6000 items; only the first 5000 kept"),
                            ("top.b", "5001 entries; only the first 5000 kept"),
                            ("top.c", "a string of 9000 characters; only the first 8192 kept")]
+
+
+def test_error_text_is_bounded(tmp_path):
+    src = HostSource(str(tmp_path))
+    src.error("s" * 5000, "m" * 5000)
+    assert src.errors == [{"source": "s" * 2000, "message": "m" * 2000}]
