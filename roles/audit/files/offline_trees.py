@@ -474,7 +474,11 @@ def discover(source, work, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT_MAX_
     if os.path.isfile(source) or looks_like_tree(source):
         candidates = [source]
     elif os.path.isdir(source):
-        candidates = [os.path.join(source, n) for n in sorted(os.listdir(source)) if not n.startswith(".")]
+        try:
+            names = os.listdir(source)
+        except OSError as exc:
+            return {"trees": [], "skipped": [{"source": _show(source, 4096), "reason": "cannot list: %s" % exc.strerror}]}
+        candidates = [os.path.join(source, n) for n in sorted(names) if not n.startswith(".")]
     else:
         return {"trees": [], "skipped": [{"source": _show(source, 4096), "reason": "neither a directory nor a tarball"}]}
     run = _Run(work)
@@ -538,8 +542,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if os.path.lexists(args.work) and not os.path.isdir(args.work):
         parser.error("--work %s exists and is not a directory" % _show(args.work, 4096))
-    result = discover(args.source, args.work, args.max_bytes, args.max_members, args.max_total_bytes,
-                      reserved=args.reserved)
+    try:
+        result = discover(args.source, args.work, args.max_bytes, args.max_members, args.max_total_bytes,
+                          reserved=args.reserved)
+    except Exception as exc:  # the playbook then says why nothing is audited, instead of a traceback
+        result = {"trees": [], "skipped": [{"source": _show(args.source, 4096), "reason": "internal error %s: %s" % (
+            type(exc).__name__, _show(str(exc)))}]}
     json.dump(result, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
     return 0

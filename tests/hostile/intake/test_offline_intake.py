@@ -308,3 +308,26 @@ def test_discover_never_raises_on_an_unexpected_error(tmp_path, monkeypatch):
     result = offline_trees.discover(str(src), str(tmp_path / "work"))
     assert [t["name"] for t in result["trees"]] == ["b01"]
     assert reasons(result)["a.tar.gz"] == "not extracted: OSError: [Errno 28] No space left on device"
+
+
+def test_unlistable_source_is_a_reason_not_a_traceback(tmp_path, monkeypatch, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+
+    def denied(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(offline_trees.os, "listdir", denied)
+    assert offline_trees.main(["--source", str(src), "--work", str(tmp_path / "w")]) == 0
+    out = __import__("json").loads(capsys.readouterr().out)
+    assert out == {"trees": [], "skipped": [{"source": str(src), "reason": "cannot list: Permission denied"}]}
+
+
+def test_unexpected_error_in_discover_is_reported_as_json(tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(offline_trees, "discover", broken)
+    assert offline_trees.main(["--source", str(tmp_path), "--work", str(tmp_path / "w")]) == 0
+    out = __import__("json").loads(capsys.readouterr().out)
+    assert out["trees"] == [] and out["skipped"][0]["reason"] == "internal error RuntimeError: boom"
