@@ -410,9 +410,15 @@ def _md(value, starts_line=False):
                               text)
 
 
-def _md_code(value):
-    """An inline code span that no backtick in the value can close early."""
+def _md_code(value, in_table=False):
+    """An inline code span that no backtick in the value can close early.
+
+    ``in_table``: GFM splits a table row at every unescaped '|', code spans
+    included, and turns '\\|' back into '|' before reading the span.
+    """
     text = _CONTROL.sub(" ", _text(value))
+    if in_table:
+        text = text.replace("|", "\\|")
     longest = max([len(run) for run in re.findall(r"`+", text)] or [0])
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
@@ -443,7 +449,8 @@ def report_markdown(report):
     if summary["findings_by_id"]:
         out += ["| Finding | Worst severity | Hosts | Title |", "|---|---|---:|---|"]
         for fid, row in summary["findings_by_id"].items():
-            out.append("| %s | %s | %d | %s |" % (_md_code(fid), row["severity"], len(row["hosts"]), _md(row["title"])))
+            out.append("| %s | %s | %d | %s |" % (_md_code(fid, in_table=True), row["severity"], len(row["hosts"]),
+                                                  _md(row["title"])))
     else:
         out.append("No findings on any audited host.")
     for name, entry in _host_order(report):
@@ -462,8 +469,8 @@ def report_markdown(report):
             if evidence:
                 out += ["| Evidence file | Line | Value |", "|---|---:|---|"]
                 for item in evidence:
-                    out.append("| %s | %s | %s |" % (_md_code(item.get("file")), _md(item.get("line")),
-                                                    _md_code(item.get("value"))))
+                    out.append("| %s | %s | %s |" % (_md_code(item.get("file"), in_table=True), _md(item.get("line")),
+                                                    _md_code(item.get("value"), in_table=True)))
                 out.append("")
             if finding.get("remediation"):
                 out.append("- **Remediation:** %s" % _md(finding.get("remediation")))

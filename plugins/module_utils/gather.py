@@ -12,11 +12,12 @@ one odd file helps nobody.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import copy
 import os
 import time
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec as spec
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.host_source import HostSource
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.host_source import TEXT_TYPES, HostSource, json_safe
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.kernel_release import parse_kernel_release
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.known_bad_kernels import has_feature
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_bridges import (
@@ -85,6 +86,52 @@ STACK_PATHS = (
 )
 STACK_READ_LIMIT = 64
 
+# Sections in gathering order, each with the facts it sets and what they are
+# when the section fails: shaped like the real thing, so the sections after it
+# (and the checks) read "unknown" instead of failing in turn.
+SECTIONS = (
+    ("identity", {"hostname": None, "os": None}),
+    ("kernel", {"kernel": {"release": None, "version": None, "flavour": "unknown", "distro_release": [],
+                           "cmdline": None}}),
+    ("modules", {"modules": {"loaded": None, "builtin": [], "available": None,
+                             "modprobe": {"files": [], "directives": [], "cmdline_blacklist": []},
+                             "modules_load": []}}),
+    ("rules", {"netfilter_rules": None}),
+    ("conntrack", {"conntrack": None}),
+    ("interfaces", {"interfaces": [], "bridges": {}}),
+    ("forwarding", {"forwarding": None}),
+    ("br_netfilter", {"br_netfilter": None}),
+    ("networkd", {"networkd": None}),
+    ("namespaces", {"namespaces": None}),
+    ("processes", {"processes": None}),
+    ("crash", {"crash": None}),
+    ("schedules", {"conntrack_flush_jobs": []}),
+    ("environment", {"environment": None}),
+)
+# What the facts document keeps of one list or string: a hostile tree of a
+# million directive lines must not become a 140 MB report.
+MAX_KEPT_ITEMS = 5000
+MAX_KEPT_CHARS = 8192
+
+
+def _bounded(value, where, cut):
+    """``value`` with long lists, dicts and strings cut; ``cut`` collects (where, what) notes."""
+    if isinstance(value, dict):
+        items = list(value.items())
+        if len(items) > MAX_KEPT_ITEMS:
+            cut.append((where, "%d entries; only the first %d kept" % (len(items), MAX_KEPT_ITEMS)))
+            items = items[:MAX_KEPT_ITEMS]
+        return dict((k, _bounded(v, "%s.%s" % (where, k), cut)) for k, v in items)
+    if isinstance(value, list):
+        if len(value) > MAX_KEPT_ITEMS:
+            cut.append((where, "%d items; only the first %d kept" % (len(value), MAX_KEPT_ITEMS)))
+            value = value[:MAX_KEPT_ITEMS]
+        return [_bounded(v, where + "[]", cut) for v in value]
+    if isinstance(value, TEXT_TYPES) and len(value) > MAX_KEPT_CHARS:
+        cut.append((where, "a string of %d characters; only the first %d kept" % (len(value), MAX_KEPT_CHARS)))
+        return value[:MAX_KEPT_CHARS]
+    return value
+
 
 def _forward_policy(iptables_save):
     """The policy of the filter table's FORWARD chain in iptables-save output, or None."""
@@ -122,18 +169,25 @@ class Gatherer(object):
 
     # ------------------------------------------------------------ plumbing
     def run(self):
-        for name in ("identity", "kernel", "modules", "rules", "conntrack", "interfaces", "forwarding",
-                     "br_netfilter", "networkd", "namespaces", "processes", "crash", "schedules",
-                     "environment"):
+        self._interface_details = []
+        for name, fallback in SECTIONS:
             try:
                 getattr(self, "_gather_" + name)()
-            except Exception as exc:  # a bug must not cost the operator the whole audit
+            except Exception as exc:  # a bug or an odd tree must not cost the operator the whole audit
                 import traceback  # only on this path: it costs 15 ms to import
                 self.src.error("gather:%s" % name, "internal error %s: %s (%s)" % (
                     type(exc).__name__, exc, traceback.format_exc().strip().splitlines()[-2].strip()))
-                self.facts.setdefault(name, None)
+                for key, value in fallback.items():
+                    if key not in self.facts:  # what the section set before it failed is kept
+                        self.facts[key] = copy.deepcopy(value)
+        cut = []
+        for _name, fallback in SECTIONS:
+            for key in fallback:
+                self.facts[key] = _bounded(self.facts.get(key), key, cut)
+        for where, what in cut[:50]:
+            self.src.error(where, what)
         self.facts["errors"] = self.src.errors
-        return self.facts
+        return json_safe(self.facts)
 
     def _problems(self, source, result):
         for problem in (result or {}).get("problems", []) if isinstance(result, dict) else []:

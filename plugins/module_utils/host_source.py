@@ -18,6 +18,13 @@ Why it is careful:
   wrong becomes an entry in ``errors``; nothing here raises to the caller.
 * Under a captured root nothing on the machine running the module is read or
   executed.
+* One audit reads at most ``read_budget_bytes`` and ``read_budget_files`` in
+  all, and a file reached again under another name (a hard link, a link) is
+  read once by ``read_files``: a tree of 400 hard links to one 4 MiB file costs
+  4 MiB. What the budget left out is said once in ``errors``.
+* File names are kept as the file system gives them, so they can be read; the
+  facts document goes through ``json_safe`` so a name that is not UTF-8 is
+  reported with U+FFFD instead of failing the host.
 """
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -28,6 +35,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 import threading
 import time
 
@@ -38,6 +46,16 @@ DEFAULT_TIMEOUT = 10.0
 # Command search path on a live host; the module may run with a minimal PATH.
 SEARCH_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 MAX_LIST_ENTRIES = 100000
+# What one audit may read in all. A real host needs a few MB (a kube-proxy
+# node's iptables-save some tens); the budget only stops hostile trees.
+DEFAULT_READ_BUDGET_BYTES = 128 * 1024 * 1024
+DEFAULT_READ_BUDGET_FILES = 200000
+MAX_ERRORS = 1000
+# An error names a path and says why; an exception quoting a whole file must not.
+MAX_ERROR_CHARS = 2000
+PY3 = sys.version_info[0] >= 3
+# str and bytes on Python 3; unicode and str on Python 2.
+TEXT_TYPES = (bytes, type(b"".decode("ascii")))
 
 
 def _decode(data):
@@ -46,23 +64,100 @@ def _decode(data):
     return data
 
 
+def safe_text(value):
+    """``value`` as text that encodes to UTF-8; undecodable bytes become U+FFFD.
+
+    Python 3 gives file names that are not UTF-8 as lone surrogates, which
+    Ansible refuses to pass on ("Refusing to deserialize an invalid UTF8 string").
+    """
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if not PY3:
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        try:
+            raw = value.encode("utf-8", "surrogateescape")  # novermin (Python 3 only: PY3 above)
+        except UnicodeEncodeError:
+            raw = value.encode("utf-8", "replace")
+        return raw.decode("utf-8", "replace")
+
+
+def _is_utf8(name):
+    try:
+        if isinstance(name, bytes):
+            name.decode("utf-8")
+        else:
+            name.encode("utf-8")
+    except UnicodeError:
+        return False
+    return True
+
+
+def json_safe(value):
+    """A copy of a JSON-able document whose every string is valid UTF-8 text."""
+    if isinstance(value, dict):
+        return dict((json_safe(k), json_safe(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, TEXT_TYPES):
+        return safe_text(value)
+    return value
+
+
 class HostSource(object):
     """Read files and command outputs of one host, live or captured."""
 
-    def __init__(self, root="/", timeout=DEFAULT_TIMEOUT, max_bytes=DEFAULT_MAX_BYTES):
+    def __init__(self, root="/", timeout=DEFAULT_TIMEOUT, max_bytes=DEFAULT_MAX_BYTES,
+                 read_budget_bytes=DEFAULT_READ_BUDGET_BYTES, read_budget_files=DEFAULT_READ_BUDGET_FILES):
         self.root = os.path.abspath(root or "/")
         self.captured = self.root != "/"
         self.timeout = float(timeout)
         self.max_bytes = int(max_bytes)
+        self.read_budget_bytes = int(read_budget_bytes)
+        self.read_budget_files = int(read_budget_files)
+        self.bytes_read = 0
+        self.files_read = 0
         self.errors = []
+        self._error_keys = set()
+        self._budget_entry = None
+        self._budget_skipped = 0
         self._real_root = os.path.realpath(self.root)
         self._sos_index = None
 
     # ------------------------------------------------------------------ errors
     def error(self, source, message):
-        entry = {"source": source, "message": message}
-        if entry not in self.errors:
-            self.errors.append(entry)
+        source, message = safe_text(source)[:MAX_ERROR_CHARS], safe_text(message)[:MAX_ERROR_CHARS]
+        key = (source, message)
+        if key in self._error_keys:
+            return
+        self._error_keys.add(key)
+        if len(self.errors) == MAX_ERRORS:
+            self.errors.append({"source": "errors", "message": "more than %d errors; the rest were not kept"
+                                % MAX_ERRORS})
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append({"source": source, "message": message})
+
+    # ------------------------------------------------------------------ budget
+    def _budget_left(self):
+        """Bytes this audit may still read, or 0 when the byte or file budget is spent."""
+        if self.files_read >= self.read_budget_files:
+            return 0
+        return max(self.read_budget_bytes - self.bytes_read, 0)
+
+    def _over_budget(self, path):
+        self._budget_skipped += 1
+        if self._budget_entry is None:
+            self._budget_entry = {"source": "read budget", "message": ""}
+            self._budget_first = safe_text(path)
+            self.errors.append(self._budget_entry)
+        self._budget_entry["message"] = (
+            "read budget of this audit spent (%d bytes or %d files; %d bytes in %d files read): "
+            "%d more file(s) not read, the first %s" % (
+                self.read_budget_bytes, self.read_budget_files, self.bytes_read, self.files_read,
+                self._budget_skipped, self._budget_first))
 
     # ------------------------------------------------------------------ paths
     def _resolve(self, path):
@@ -140,6 +235,10 @@ class HostSource(object):
         if len(names) > MAX_LIST_ENTRIES:
             self.error(path, "more than %d entries; only the first were read" % MAX_LIST_ENTRIES)
             names = names[:MAX_LIST_ENTRIES]
+        for name in names:
+            if not _is_utf8(name):
+                self.error("%s/%s" % (path.rstrip("/"), safe_text(name)),
+                           "file name is not valid UTF-8; reported with U+FFFD in its place")
         return sorted(names)
 
     def glob(self, pattern):
@@ -190,7 +289,11 @@ class HostSource(object):
             if not stat.S_ISDIR(info.st_mode):
                 self.error(path, "not a regular file; not read")
             return None
-        data = self._read_bounded(path, real, limit)
+        left = self._budget_left()
+        if left <= 0:
+            self._over_budget(path)
+            return None
+        data = self._read_bounded(path, real, min(limit, left), budget_cut=left < limit)
         if data is None:
             return None
         if b"\0" in data and not binary_ok:
@@ -198,7 +301,7 @@ class HostSource(object):
             return None
         return _decode(data)
 
-    def _read_bounded(self, path, real, limit):
+    def _read_bounded(self, path, real, limit, budget_cut=False):
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
         try:
             fd = os.open(real, flags)
@@ -223,16 +326,24 @@ class HostSource(object):
         finally:
             os.close(fd)
         data = b"".join(chunks)
+        self.files_read += 1
         if len(data) > limit:
-            self.error(path, "larger than %d bytes; only the start was read" % limit)
+            if budget_cut:
+                self.error(path, "the audit's read budget of %d bytes ran out; only the first %d bytes were read"
+                           % (self.read_budget_bytes, limit))
+            else:
+                self.error(path, "larger than %d bytes; only the start was read" % limit)
             data = data[:limit]
+        self.bytes_read += len(data)
         return data
 
     def same_file_seen(self, path, seen):
         """True when ``path`` is a file already in ``seen`` under another name.
 
         On merged-/usr systems /lib is a link to /usr/lib, so the globs of
-        both directories list every vendor file twice.
+        both directories list every vendor file twice. Hard links are the
+        same file too (device and inode): a hostile tree of 400 links to one
+        large file is read once.
         """
         real, _reason = self._resolve(path)
         if real is None:
@@ -240,6 +351,17 @@ class HostSource(object):
         if real in seen:
             return True
         seen.add(real)
+        try:
+            info = os.stat(real)
+        except OSError:
+            return False
+        if not stat.S_ISREG(info.st_mode):
+            return False
+        inode = (info.st_dev, info.st_ino)
+        if inode in seen:
+            self.error(path, "the same file as one already read (a hard link); read once")
+            return True
+        seen.add(inode)
         return False
 
     def read_files(self, patterns, max_bytes=None):
@@ -262,13 +384,22 @@ class HostSource(object):
             self._sos_index = {}
             base = os.path.join(self._real_root, "sos_commands")
             if os.path.isdir(base) and not os.path.islink(base):
-                for plugin in sorted(os.listdir(base)):
+                for plugin in self._list_real(base, "/sos_commands"):
                     pdir = os.path.join(base, plugin)
                     if os.path.islink(pdir) or not os.path.isdir(pdir):
                         continue
-                    for name in sorted(os.listdir(pdir)):
+                    for name in self._list_real(pdir, "/sos_commands/%s" % plugin):
                         self._sos_index.setdefault(name, "/sos_commands/%s/%s" % (plugin, name))
         return self._sos_index
+
+    def _list_real(self, real, shown):
+        """Sorted names in a directory of this machine, [] (and an error) when it cannot be listed."""
+        try:
+            names = os.listdir(real)
+        except OSError as exc:
+            self.error(shown, "cannot list: %s; command outputs in it were not read" % exc.strerror)
+            return []
+        return sorted(names[:MAX_LIST_ENTRIES])
 
     def command(self, argv, sos_names=None, max_bytes=None):
         """Output of a command, or None when it is unavailable or failed.

@@ -52,11 +52,13 @@ options:
       - When greater than 0, conntrack counters are sampled twice, this many seconds apart,
         and per-second rates are returned in C(conntrack.rates).
       - Ignored for captured trees.
+      - From 0 to 3600; not infinite or NaN.
     type: float
     default: 0
   timeout:
     description:
       - Seconds each command may run before it is killed and reported in errors.
+      - More than 0 and at most 3600; not infinite or NaN (either would disarm the watchdog or time out everything).
     type: float
     default: 10
   known_bad_kernels:
@@ -323,6 +325,7 @@ ansible_facts:
           returned: always
 """
 
+import math
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -330,6 +333,22 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.known_bad_kernels import validate_entry
+
+
+MAX_SECONDS = 3600
+
+
+def option_problems(params):
+    """Why the numeric options cannot be used, as sentences; [] when they can."""
+    problems = []
+    for name, low_ok in (("timeout", False), ("sample_interval", True)):
+        value = params[name]
+        if math.isnan(value) or math.isinf(value):
+            problems.append("%s must be a finite number of seconds, not %s" % (name, value))
+        elif value < 0 or (value == 0 and not low_ok) or value > MAX_SECONDS:
+            problems.append("%s must be %s 0 and at most %d seconds, not %s" % (
+                name, "at least" if low_ok else "more than", MAX_SECONDS, value))
+    return problems
 
 
 def main():
@@ -358,8 +377,9 @@ def main():
     root = module.params["root"]
     if not os.path.isdir(root):
         module.fail_json(msg="root %s is not a directory (give / or a captured tree or extracted sosreport)" % root)
-    if module.params["sample_interval"] < 0 or module.params["timeout"] <= 0:
-        module.fail_json(msg="sample_interval must be >= 0 and timeout > 0")
+    problems = option_problems(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
     extra = module.params["known_bad_kernels"]
     for index, entry in enumerate(extra):
         problems = validate_entry(entry)

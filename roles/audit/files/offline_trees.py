@@ -9,11 +9,30 @@ document: ``{"trees": [{"name", "root", "source", "kind"}], "skipped": [...]}``.
 A source is a captured tree (a directory holding host paths such as
 ``proc/``, ``etc/`` and/or ``sos_commands/``), an extracted sosreport, a
 tarball of either (.tar, .tar.gz/.tgz, .tar.xz/.txz, .tar.bz2), or a directory
-of any number of those. Tarballs come from hosts we are investigating, so
-extraction trusts nothing in them: absolute names and ``..`` reject the whole
-archive, device files and FIFOs are left out, nothing is written through a
-link, hard links become copies, modes are reset (no setuid), and the total
-size and member count are bounded.
+of any number of those.
+
+Tarballs come from hosts we are investigating, so extraction trusts nothing in
+them. Python's ``tarfile`` data filter does what it covers (absolute names,
+``..``, links out of the tree, device files and FIFOs, setuid bits, owners);
+on top of it:
+
+* every header is bounded before tarfile reads it (a pax header claiming a
+  300 MB path is refused at its size field, not after it is in memory);
+* names are bounded in length, per component and in depth;
+* the byte budget counts what would land on disk, hard links at their
+  target's size, and there is a member budget per archive and a byte budget
+  for the whole run;
+* an archive whose members contradict each other (a file, then a directory
+  of the same name) is refused as a whole;
+* absolute symbolic links are rewritten to relative ones inside the tree (the
+  audit resolves them there anyway), except ``-> /dev/null``, which marks a
+  masked unit.
+
+Each tarball is extracted into its own new directory of this run's own new
+directory under ``--work`` (names cannot collide), and the only thing ever
+deleted is a previous run's directory, recognised by the marker file this
+script writes into it. Whatever goes wrong with one source becomes a
+``skipped`` entry with the reason; the other sources are still listed.
 """
 from __future__ import annotations
 
@@ -25,6 +44,7 @@ import shutil
 import stat
 import sys
 import tarfile
+import tempfile
 
 TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar")
 # A directory is a captured tree when it holds any of these host-path tops.
@@ -33,12 +53,64 @@ TREE_MARKERS = ("proc", "etc", "sys", "sos_commands")
 HOSTNAME_FILES = ("hostname", "etc/hostname", "proc/sys/kernel/hostname",
                   "sos_commands/general/hostname", "sos_commands/host/hostname")
 DEFAULT_MAX_BYTES = 2 * 1024 ** 3
-DEFAULT_MAX_MEMBERS = 500000
+DEFAULT_MAX_TOTAL_BYTES = 8 * 1024 ** 3
+# Every member's header is kept in memory until the archive is extracted; a
+# large sosreport has some 50 000.
+DEFAULT_MAX_MEMBERS = 200000
 HOSTNAME_MAX_BYTES = 4096
+# Linux PATH_MAX and NAME_MAX; no host can have produced a longer name.
+MAX_NAME_BYTES = 4095
+MAX_COMPONENT_BYTES = 255
+MAX_DEPTH = 128
+# A pax or GNU long-name header holds a path and a few attributes: a few KiB.
+MAX_HEADER_BYTES = 1024 * 1024
+# Names an inventory host must not take: Ansible's own groups, the controller.
+RESERVED_NAMES = ("all", "ungrouped", "localhost")
+# Written into each run directory: the only directories this script deletes.
+RUN_MARKER = ".nfdoctor-offline-run"
+RUN_PREFIX = "run-"
+NOTE_EXAMPLES = 5
+SHOW_CHARS = 120
 
 
 class UnsafeArchive(Exception):
     """The archive cannot be extracted without trusting it; the message says why."""
+
+
+def _show(text, limit=SHOW_CHARS):
+    """A name or message cut to a readable length, safe to print as UTF-8."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text if len(text) <= limit else "%s... (%d characters)" % (text[:limit], len(text))
+
+
+def _name_bytes(name):
+    return name.encode("utf-8", "surrogateescape")
+
+
+class BoundedTarInfo(tarfile.TarInfo):
+    """TarInfo that refuses oversized extension headers before reading them.
+
+    tarfile reads a pax or GNU long-name header's whole payload into memory
+    (and global pax headers stay there); the size field is all we need to say no.
+    """
+
+    EXTENSION_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
+                       tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+
+    def _proc_member(self, tarfile_obj):
+        if self.type in self.EXTENSION_TYPES:
+            if self.size > MAX_HEADER_BYTES:
+                raise UnsafeArchive("a %s header of %d bytes (more than %d): a name no host has"
+                                    % ("pax" if self.type in (tarfile.XHDTYPE, tarfile.XGLTYPE,
+                                                              tarfile.SOLARIS_XHDTYPE) else "GNU long-name",
+                                       self.size, MAX_HEADER_BYTES))
+            count = getattr(tarfile_obj, "_nfdoctor_headers", 0) + 1
+            tarfile_obj._nfdoctor_headers = count
+            if count > getattr(tarfile_obj, "_nfdoctor_max_headers", DEFAULT_MAX_MEMBERS):
+                raise UnsafeArchive("more than %d extension headers" % count)
+        return super()._proc_member(tarfile_obj)
 
 
 def tarball_stem(name):
@@ -54,94 +126,196 @@ def looks_like_tree(path):
         for marker in TREE_MARKERS)
 
 
-def _safe_parts(name):
-    """Path components of a member name, or UnsafeArchive for absolute names and '..'."""
-    if name.startswith("/") or name.startswith("\\") or re.match(r"^[A-Za-z]:", name):
-        raise UnsafeArchive("member %r has an absolute path" % name)
-    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise UnsafeArchive("member %r climbs out of the archive with '..'" % name)
-    if "\0" in name:
-        raise UnsafeArchive("member name contains a NUL byte")
+def _parts(name):
+    return [p for p in name.split("/") if p not in ("", ".")]
+
+
+def _check_name(kind, name):
+    """UnsafeArchive when a member or link name is longer or deeper than any host path."""
+    raw = _name_bytes(name)
+    if b"\0" in raw:
+        raise UnsafeArchive("%s %r contains a NUL byte" % (kind, _show(name)))
+    parts = _parts(name)
+    if len(parts) > MAX_DEPTH:
+        raise UnsafeArchive("%s %s is %d directories deep (more than %d)" % (kind, _show(name), len(parts), MAX_DEPTH))
+    for part in parts:
+        if len(_name_bytes(part)) > MAX_COMPONENT_BYTES:
+            raise UnsafeArchive("%s %s has a component of %d bytes (more than %d)"
+                                % (kind, _show(name), len(_name_bytes(part)), MAX_COMPONENT_BYTES))
+    if len(raw) > MAX_NAME_BYTES:
+        raise UnsafeArchive("%s %s is %d bytes long (more than %d)" % (kind, _show(name), len(raw), MAX_NAME_BYTES))
     return parts
 
 
-def _parent_is_safe(dest, parts):
-    """True when no directory on the way to the member is a link (no writing through links)."""
-    current = dest
-    for part in parts[:-1]:
-        current = os.path.join(current, part)
-        if os.path.islink(current) or (os.path.exists(current) and not os.path.isdir(current)):
-            return False
-    return True
+def _read_headers(tar, max_bytes, max_members):
+    """Every member after the checks that need the whole list; raises UnsafeArchive.
+
+    Sizes are what extraction writes: a regular file its size (for a sparse
+    file tarfile reports the expanded size), a hard link its target's size.
+    """
+    members = []
+    sizes = {}
+    kinds = {}
+    total = 0
+    while True:
+        member = tar.next()
+        if member is None:
+            break
+        if len(members) >= max_members:
+            raise UnsafeArchive("more than %d members" % max_members)
+        parts = _check_name("member", member.name)
+        key = "/".join(parts)
+        if member.islnk() or member.issym():
+            _check_name("link target of %s:" % _show(member.name), member.linkname)
+        if member.isreg():
+            size = max(member.size, 0)
+        elif member.islnk():
+            size = sizes.get("/".join(_parts(member.linkname)), 0)
+        else:
+            size = 0
+        if member.isreg() or member.islnk():
+            sizes[key] = size
+        total += size
+        if total > max_bytes:
+            raise UnsafeArchive("unpacks to more than %d bytes (%s%s)" % (
+                max_bytes, "hard links counted at their target's size; " if member.islnk() else "",
+                "stopped at %s" % _show(member.name)))
+        # Each ancestor must be able to be a directory: a file "a" then "a/b" cannot both exist.
+        for depth in range(1, len(parts)):
+            ancestor = "/".join(parts[:depth])
+            if kinds.get(ancestor, "dir") != "dir":
+                raise UnsafeArchive("member %s needs %s as a directory, but the archive has it as a file or link"
+                                    % (_show(member.name), _show(ancestor)))
+            kinds[ancestor] = "dir"
+        if parts:
+            previous = kinds.get(key)
+            current = "dir" if member.isdir() else "other"
+            if previous == "dir" and current != "dir":
+                raise UnsafeArchive("member %s is a directory earlier in the archive and a file or link later"
+                                    % _show(member.name))
+            kinds[key] = current
+        members.append(member)
+    return members, total
+
+
+def _tree_prefix(members):
+    """The directory inside the archive that is the host's root ('' for the top)."""
+    tops = set()
+    has_marker = False
+    for member in members:
+        parts = _parts(member.name)
+        if not parts:
+            continue
+        tops.add(parts[0])
+        if len(parts) >= 2 and parts[1] in TREE_MARKERS:
+            has_marker = True
+    if len(tops) == 1 and has_marker and list(tops)[0] not in TREE_MARKERS:
+        return list(tops)[0]
+    return ""
+
+
+class _Filter:
+    """tarfile's data filter, plus the notes and link rewriting of this script."""
+
+    def __init__(self, dest, prefix):
+        self.dest = os.path.realpath(dest)
+        self.prefix = prefix
+        self.left_out = {}
+        self.accepted = set()
+
+    def _leave_out(self, member, reason):
+        self.left_out.setdefault(reason, []).append(member.name)
+        return None
+
+    def __call__(self, member, dest):
+        parts = _parts(member.name)
+        if not parts:
+            return None
+        target = os.path.join(self.dest, *parts)
+        if not member.isdir() and os.path.islink(target):
+            # A later member of the same name replaces the link, never writes through it.
+            os.unlink(target)
+        replaced = member
+        if member.issym() and member.linkname.startswith("/"):
+            if member.linkname == "/dev/null":
+                # How a masked unit looks; the audit reads its name, never its content.
+                checked = tarfile.data_filter(member.replace(linkname=parts[-1], deep=False), dest)
+                return checked.replace(linkname="/dev/null", deep=False)
+            # The audit reads an absolute link inside the tree; say so on disk for every other reader.
+            inside = os.path.normpath("/" + member.linkname).lstrip("/")
+            relative = os.path.relpath(os.path.join(self.prefix, inside) if self.prefix else (inside or "."),
+                                       os.path.dirname("/".join(parts)) or ".")
+            replaced = member.replace(linkname=relative, deep=False)
+        if member.islnk() and "/".join(_parts(member.linkname)) not in self.accepted:
+            return self._leave_out(member, "hard link to a member that was left out")
+        try:
+            filtered = tarfile.data_filter(replaced, dest)
+        except tarfile.SpecialFileError:
+            kind = "device" if (member.ischr() or member.isblk()) else "FIFO" if member.isfifo() else "special file"
+            return self._leave_out(member, kind)
+        except tarfile.LinkOutsideDestinationError:
+            return self._leave_out(member, "a link out of the tree")
+        except (tarfile.AbsolutePathError, tarfile.OutsideDestinationError) as exc:
+            raise UnsafeArchive("member %s leaves the extraction directory (%s)"
+                                % (_show(member.name), type(exc).__name__))
+        except tarfile.FilterError as exc:
+            raise UnsafeArchive("member %s refused: %s" % (_show(member.name), _show(str(exc))))
+        self.accepted.add("/".join(parts))
+        return filtered
+
+    def notes(self):
+        out = []
+        for reason in sorted(self.left_out):
+            names = self.left_out[reason]
+            shown = ", ".join(_show(n, 80) for n in names[:NOTE_EXAMPLES])
+            more = " and %d more" % (len(names) - NOTE_EXAMPLES) if len(names) > NOTE_EXAMPLES else ""
+            out.append("left out (%s): %s%s" % (reason, shown, more))
+        return out
+
+
+def _reject_escaping_names(members):
+    """UnsafeArchive for absolute names and '..' before anything is written."""
+    for member in members:
+        name = member.name
+        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+            raise UnsafeArchive("member %s has an absolute path" % _show(name))
+        if ".." in name.replace("\\", "/").split("/"):
+            raise UnsafeArchive("member %s climbs out of the archive with '..'" % _show(name))
 
 
 def safe_extract(archive, dest, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT_MAX_MEMBERS):
-    """Extract ``archive`` into the empty directory ``dest``; returns notes about left-out members."""
-    notes = []
-    total = 0
-    count = 0
+    """Extract ``archive`` into the empty directory ``dest``.
+
+    Returns (notes about left-out members, bytes written); raises UnsafeArchive
+    with the reason for anything else, leaving ``dest`` for the caller to remove.
+    """
+    if not hasattr(tarfile, "data_filter"):
+        raise UnsafeArchive("this Python's tarfile has no data filter (Python 3.8.17, 3.9.17, 3.10.12, "
+                            "3.11.4 or later needed); extract the archive by hand and audit the directory")
     try:
-        tar = tarfile.open(archive, "r:*")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise UnsafeArchive("not a readable tar archive: %s" % exc)
+        tar = tarfile.open(archive, "r:*", tarinfo=BoundedTarInfo, errorlevel=2)
+    except UnsafeArchive:
+        raise
+    except Exception as exc:  # tarfile, gzip, bz2 and lzma all raise their own errors
+        first = (str(exc) or type(exc).__name__).splitlines()[0].rstrip(":")
+        raise UnsafeArchive("not a readable tar archive (tar, gzip, bzip2 or xz): %s" % _show(first))
     with tar:
-        # Check every name before writing anything, so a hostile archive leaves nothing behind.
+        tar._nfdoctor_max_headers = max_members
         try:
-            members = []
-            for member in tar:
-                count += 1
-                if count > max_members:
-                    raise UnsafeArchive("more than %d members" % max_members)
-                parts = _safe_parts(member.name)
-                if member.isfile() or member.islnk():
-                    total += max(member.size, 0)
-                    if total > max_bytes:
-                        raise UnsafeArchive("unpacks to more than %d bytes" % max_bytes)
-                members.append((member, parts))
-        except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
-            raise UnsafeArchive("corrupt archive: %s" % exc)
-        for member, parts in members:
-            if not parts:
-                continue
-            target = os.path.join(dest, *parts)
-            if not _parent_is_safe(dest, parts):
-                notes.append("%s: left out (a parent directory is a link)" % member.name)
-                continue
-            if member.isdir():
-                if os.path.islink(target):
-                    notes.append("%s: left out (a link has that name)" % member.name)
-                    continue
-                os.makedirs(target, mode=0o755, exist_ok=True)
-                continue
-            os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
-            if os.path.lexists(target):
-                # A later member with the same name replaces a file, never writes through a link.
-                if os.path.isdir(target) and not os.path.islink(target):
-                    notes.append("%s: left out (a directory has that name)" % member.name)
-                    continue
-                os.unlink(target)
-            if member.issym():
-                # Links are kept as links: the audit's data source refuses to follow
-                # them out of the tree, and nothing here writes through them.
-                os.symlink(member.linkname, target)
-            elif member.isfile() or member.islnk():
-                try:
-                    source = tar.extractfile(member)
-                except (tarfile.TarError, KeyError) as exc:
-                    notes.append("%s: left out (%s)" % (member.name, exc))
-                    continue
-                if source is None:
-                    notes.append("%s: left out (hard link to a missing member)" % member.name)
-                    continue
-                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                fd = os.open(target, flags, 0o644)
-                with os.fdopen(fd, "wb") as out, source:
-                    shutil.copyfileobj(source, out, 1024 * 1024)
-            else:
-                kind = "device" if (member.ischr() or member.isblk()) else "FIFO" if member.isfifo() else "special file"
-                notes.append("%s: left out (%s)" % (member.name, kind))
-    return notes
+            members, total = _read_headers(tar, max_bytes, max_members)
+        except UnsafeArchive:
+            raise
+        except Exception as exc:
+            raise UnsafeArchive("corrupt archive: %s: %s" % (type(exc).__name__, _show(str(exc))))
+        _reject_escaping_names(members)
+        member_filter = _Filter(dest, _tree_prefix(members))
+        try:
+            tar.extractall(dest, members=members, filter=member_filter)
+        except UnsafeArchive:
+            raise
+        except Exception as exc:
+            raise UnsafeArchive("extraction failed: %s: %s" % (type(exc).__name__, _show(str(exc))))
+    return member_filter.notes(), total
 
 
 def _read_small(path):
@@ -160,6 +334,21 @@ def _read_small(path):
     return text[0].strip() if text else None
 
 
+def _parent_is_safe(root, parts):
+    """True when no directory on the way to the file is a link."""
+    current = root
+    for part in parts[:-1]:
+        current = os.path.join(current, part)
+        if os.path.islink(current) or (os.path.exists(current) and not os.path.isdir(current)):
+            return False
+    return True
+
+
+def _inventory_name(value):
+    text = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(value, str) else value
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:63]
+
+
 def tree_hostname(root, fallback):
     """The host name a captured tree records, made safe for an inventory name."""
     for rel in HOSTNAME_FILES:
@@ -168,91 +357,197 @@ def tree_hostname(root, fallback):
             continue
         value = _read_small(os.path.join(root, *parts))
         if value:
-            clean = re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-.")[:63]
+            clean = _inventory_name(value)
             if clean and clean != "localhost":
                 return clean
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", fallback).strip("-.")[:63] or "tree"
+    return _inventory_name(fallback) or "tree"
 
 
 def _unique(name, taken, source_stem):
-    if name not in taken:
+    """``name``, or a variant no other tree and no reserved name has (compared case-insensitively)."""
+    if name.lower() not in taken:
         return name
-    candidate = "%s-%s" % (name, re.sub(r"[^A-Za-z0-9._-]+", "-", source_stem).strip("-."))
+    stem = _inventory_name(source_stem)
+    candidate = "%s-%s" % (name, stem) if stem and stem != name else "%s-tree" % name
     number = 2
     unique = candidate
-    while unique in taken:
+    while unique.lower() in taken:
         unique = "%s-%d" % (candidate, number)
         number += 1
     return unique
 
 
-def discover(source, work, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT_MAX_MEMBERS):
+def _inside(path, directory):
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _is_run_dir(path):
+    return (os.path.isdir(path) and not os.path.islink(path)
+            and os.path.isfile(os.path.join(path, RUN_MARKER))
+            and not os.path.islink(os.path.join(path, RUN_MARKER)))
+
+
+def remove_previous_runs(work, keep):
+    """Delete the run directories an earlier run created in ``work``, and nothing else.
+
+    A directory counts only with this script's marker in it, and never when
+    ``keep`` (the source being audited) is inside it.
+    """
+    removed = []
+    try:
+        names = os.listdir(work)
+    except OSError:
+        return removed
+    for name in names:
+        path = os.path.join(work, name)
+        if name.startswith(RUN_PREFIX) and _is_run_dir(path) and not _inside(keep, path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _candidate_error(path):
+    if os.path.islink(path):
+        return "a link; give the real path"
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return "its name is not valid UTF-8; rename it"
+    return None
+
+
+class _Run:
+    """This run's own directory under the work directory, created on first use."""
+
+    def __init__(self, work):
+        self.work = work
+        self.path = None
+
+    def new_dir(self, stem):
+        if self.path is None:
+            os.makedirs(self.work, mode=0o700, exist_ok=True)
+            self.path = tempfile.mkdtemp(prefix=RUN_PREFIX, dir=self.work)
+            with open(os.path.join(self.path, RUN_MARKER), "w") as marker:
+                marker.write("Unpacked by nfdoctor's offline audit; the next run deletes this directory.\n")
+        prefix = (_inventory_name(stem) or "tree") + "-"
+        return tempfile.mkdtemp(prefix=prefix, dir=self.path)
+
+
+def _audit_tarball(path, stem, run, budget):
+    """(tree entry fields, skipped entries) for one tarball; never raises."""
+    dest = None
+    try:
+        dest = run.new_dir(stem)
+        notes, written = safe_extract(path, dest, max_bytes=min(budget["per_archive"], budget["left"]),
+                                      max_members=budget["members"])
+    except UnsafeArchive as exc:
+        if dest:
+            shutil.rmtree(dest, ignore_errors=True)
+        reason = str(exc)
+        if budget["left"] < budget["per_archive"] and "more than" in reason and "bytes" in reason:
+            reason += " (what is left of the run's budget of %d bytes)" % budget["total"]
+        return None, [{"source": path, "reason": "not extracted: %s" % reason}]
+    except Exception as exc:  # a bug or the disk: this source is lost, not the run
+        if dest:
+            shutil.rmtree(dest, ignore_errors=True)
+        return None, [{"source": path, "reason": "not extracted: %s: %s" % (type(exc).__name__, _show(str(exc)))}]
+    budget["left"] -= written
+    skipped = [{"source": path, "reason": note} for note in notes]
+    entries = os.listdir(dest)
+    root = dest
+    if len(entries) == 1 and looks_like_tree(os.path.join(dest, entries[0])):
+        root = os.path.join(dest, entries[0])  # sosreport-<host>-<date>/ inside the tarball
+    if not looks_like_tree(root):
+        shutil.rmtree(dest, ignore_errors=True)
+        return None, skipped + [{"source": path, "reason": "the archive holds no captured tree"}]
+    return {"root": root, "kind": "tarball", "fallback": stem}, skipped
+
+
+def discover(source, work, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT_MAX_MEMBERS,
+             max_total_bytes=DEFAULT_MAX_TOTAL_BYTES, reserved=()):
     """Trees to audit under ``source`` (extracting tarballs under ``work``) and what was skipped."""
     source = os.path.abspath(source)
-    trees, skipped = [], []
+    work = os.path.abspath(work)
     if not os.path.exists(source):
-        return {"trees": [], "skipped": [{"source": source, "reason": "does not exist"}]}
+        return {"trees": [], "skipped": [{"source": _show(source, 4096), "reason": "does not exist"}]}
+    remove_previous_runs(work, source)
     if os.path.isfile(source) or looks_like_tree(source):
         candidates = [source]
     elif os.path.isdir(source):
-        candidates = [os.path.join(source, n) for n in sorted(os.listdir(source)) if not n.startswith(".")]
+        try:
+            names = os.listdir(source)
+        except OSError as exc:
+            return {"trees": [], "skipped": [{"source": _show(source, 4096), "reason": "cannot list: %s" % exc.strerror}]}
+        candidates = [os.path.join(source, n) for n in sorted(names) if not n.startswith(".")]
     else:
-        return {"trees": [], "skipped": [{"source": source, "reason": "neither a directory nor a tarball"}]}
-    taken = set()
+        return {"trees": [], "skipped": [{"source": _show(source, 4096), "reason": "neither a directory nor a tarball"}]}
+    run = _Run(work)
+    budget = {"per_archive": max_bytes, "total": max_total_bytes, "left": max_total_bytes, "members": max_members}
+    taken = set(n.lower() for n in RESERVED_NAMES + tuple(reserved) if n)
+    trees, skipped = [], []
     for path in candidates:
+        shown = _show(path, 4096)
+        if path == work or _is_run_dir(path):
+            skipped.append({"source": shown, "reason": "where the offline audit unpacks tarballs; not audited"})
+            continue
+        problem = _candidate_error(path)
+        if problem:
+            skipped.append({"source": shown, "reason": problem})
+            continue
         base = os.path.basename(path)
         stem = tarball_stem(base)
-        if os.path.islink(path):
-            skipped.append({"source": path, "reason": "a link; give the real path"})
-            continue
         if os.path.isdir(path):
             if not looks_like_tree(path):
-                skipped.append({"source": path, "reason": "no captured tree here (none of %s)" % ", ".join(TREE_MARKERS)})
+                skipped.append({"source": shown, "reason": "no captured tree here (none of %s)" % ", ".join(TREE_MARKERS)})
                 continue
             kind = "sosreport" if os.path.isdir(os.path.join(path, "sos_commands")) and \
                 os.path.isfile(os.path.join(path, "version.txt")) else "dir"
-            root, fallback = path, base
+            found = {"root": path, "kind": kind, "fallback": base}
         elif os.path.isfile(path) and stem is not None:
-            dest = os.path.join(os.path.abspath(work), re.sub(r"[^A-Za-z0-9._-]+", "-", stem) or "tree")
-            if os.path.lexists(dest):
-                shutil.rmtree(dest) if os.path.isdir(dest) and not os.path.islink(dest) else os.unlink(dest)
-            os.makedirs(dest, mode=0o755)
-            try:
-                notes = safe_extract(path, dest, max_bytes=max_bytes, max_members=max_members)
-            except UnsafeArchive as exc:
-                shutil.rmtree(dest, ignore_errors=True)
-                skipped.append({"source": path, "reason": "not extracted: %s" % exc})
+            found, notes = _audit_tarball(path, stem, run, budget)
+            skipped.extend(notes)
+            if found is None:
                 continue
-            entries = [e for e in os.listdir(dest)]
-            root = dest
-            if len(entries) == 1 and looks_like_tree(os.path.join(dest, entries[0])):
-                root = os.path.join(dest, entries[0])  # sosreport-<host>-<date>/ inside the tarball
-            if not looks_like_tree(root):
-                skipped.append({"source": path, "reason": "the archive holds no captured tree"})
-                continue
-            kind = "tarball"
-            fallback = stem
-            if notes:
-                skipped.extend({"source": path, "reason": note} for note in notes[:50])
         else:
             if os.path.isfile(path):
-                skipped.append({"source": path, "reason": "not a tarball (%s)" % ", ".join(TARBALL_SUFFIXES)})
+                skipped.append({"source": shown, "reason": "not a tarball (%s)" % ", ".join(TARBALL_SUFFIXES)})
             continue
-        name = _unique(tree_hostname(root, fallback), taken, fallback)
-        taken.add(name)
-        trees.append({"name": name, "root": root, "source": path, "kind": kind})
+        name = _unique(tree_hostname(found["root"], found["fallback"]), taken, found["fallback"])
+        taken.add(name.lower())
+        trees.append({"name": name, "root": found["root"], "source": path, "kind": found["kind"]})
     return {"trees": trees, "skipped": skipped}
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a whole number" % text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0, not %d" % value)
+    return value
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", required=True, help="a tree, sosreport, tarball, or a directory of them")
     parser.add_argument("--work", required=True, help="where tarballs are extracted")
-    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
-    parser.add_argument("--max-members", type=int, default=DEFAULT_MAX_MEMBERS)
+    parser.add_argument("--max-bytes", type=_positive_int, default=DEFAULT_MAX_BYTES,
+                        help="refuse an archive that unpacks to more than this")
+    parser.add_argument("--max-total-bytes", type=_positive_int, default=DEFAULT_MAX_TOTAL_BYTES,
+                        help="stop unpacking once the run's archives add up to this")
+    parser.add_argument("--max-members", type=_positive_int, default=DEFAULT_MAX_MEMBERS)
+    parser.add_argument("--reserved", action="append", default=[],
+                        help="a name no tree host may take (the inventory group); repeatable")
     args = parser.parse_args(argv)
-    os.makedirs(args.work, mode=0o700, exist_ok=True)
-    result = discover(args.source, args.work, args.max_bytes, args.max_members)
+    if os.path.lexists(args.work) and not os.path.isdir(args.work):
+        parser.error("--work %s exists and is not a directory" % _show(args.work, 4096))
+    try:
+        result = discover(args.source, args.work, args.max_bytes, args.max_members, args.max_total_bytes,
+                          reserved=args.reserved)
+    except Exception as exc:  # the playbook then says why nothing is audited, instead of a traceback
+        result = {"trees": [], "skipped": [{"source": _show(args.source, 4096), "reason": "internal error %s: %s" % (
+            type(exc).__name__, _show(str(exc)))}]}
     json.dump(result, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
     return 0

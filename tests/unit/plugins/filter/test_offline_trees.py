@@ -40,7 +40,8 @@ def test_extracts_a_plain_tree(tmp_path):
     archive = make_tar(tmp_path / "web01.tar.gz", tree_members("."))
     dest = tmp_path / "out"
     dest.mkdir()
-    assert ot.safe_extract(archive, str(dest)) == []
+    notes, written = ot.safe_extract(archive, str(dest))
+    assert notes == [] and written == len(b"web01\n3.10.0-514.el7.x86_64\nblacklist nf_conntrack_ipv4\n")
     assert (dest / "etc" / "modprobe.d" / "blacklist.conf").read_text() == "blacklist nf_conntrack_ipv4\n"
 
 
@@ -62,8 +63,8 @@ def test_leaves_out_devices_and_fifos(tmp_path):
         ({"name": "run/fifo", "type": tarfile.FIFOTYPE}, None)], mode="w")
     dest = tmp_path / "out"
     dest.mkdir()
-    notes = ot.safe_extract(archive, str(dest))
-    assert sorted(notes) == ["dev/sda: left out (device)", "proc/kmsg: left out (device)", "run/fifo: left out (FIFO)"]
+    notes, _written = ot.safe_extract(archive, str(dest))
+    assert notes == ["left out (FIFO): run/fifo", "left out (device): dev/sda, proc/kmsg"]
     assert not (dest / "dev" / "sda").exists() and not (dest / "run" / "fifo").exists()
 
 
@@ -72,16 +73,41 @@ def test_never_writes_through_a_link(tmp_path):
     outside.mkdir()
     archive = make_tar(tmp_path / "link.tar.gz", [
         ({"name": "etc", "type": tarfile.SYMTYPE, "linkname": str(outside)}, None),
-        ({"name": "etc/cron.d/evil"}, b"* * * * * root rm -rf /"),
+        ({"name": "etc/cron.d/evil"}, b"* * * * * root rm -rf /")])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    # No host's tar has members under a link: the archive is refused, nothing lands anywhere.
+    with pytest.raises(ot.UnsafeArchive, match="needs etc as a directory, but the archive has it as a file or link"):
+        ot.safe_extract(archive, str(dest))
+    assert os.listdir(outside) == [] and os.listdir(dest) == []
+
+
+def test_a_later_member_replaces_a_link_instead_of_writing_through_it(tmp_path):
+    archive = make_tar(tmp_path / "link.tar.gz", [
         ({"name": "proc/x", "type": tarfile.SYMTYPE, "linkname": "/dev/zero"}, None),
         ({"name": "proc/x"}, b"replaced")])
     dest = tmp_path / "out"
     dest.mkdir()
-    notes = ot.safe_extract(archive, str(dest))
-    assert os.listdir(outside) == []
-    assert "etc/cron.d/evil: left out (a parent directory is a link)" in notes
-    # A later file of the same name replaces the link instead of writing to /dev/zero.
+    ot.safe_extract(archive, str(dest))
     assert not os.path.islink(dest / "proc" / "x") and (dest / "proc" / "x").read_text() == "replaced"
+
+
+def test_absolute_links_point_inside_the_tree_and_dev_null_stays(tmp_path):
+    archive = make_tar(tmp_path / "links.tar.gz", [
+        ({"name": "sos/etc/hostname"}, b"web01\n"),
+        ({"name": "sos/etc/mtab", "type": tarfile.SYMTYPE, "linkname": "/etc/hostname"}, None),
+        ({"name": "sos/etc/up", "type": tarfile.SYMTYPE, "linkname": "/../../../etc/hostname"}, None),
+        ({"name": "sos/etc/systemd/system/x.service", "type": tarfile.SYMTYPE, "linkname": "/dev/null"}, None),
+        ({"name": "sos/etc/out", "type": tarfile.SYMTYPE, "linkname": "../../../../etc/passwd"}, None)])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    notes, _written = ot.safe_extract(archive, str(dest))
+    assert os.readlink(dest / "sos" / "etc" / "mtab") == "hostname"
+    assert os.readlink(dest / "sos" / "etc" / "up") == "hostname"
+    assert (dest / "sos" / "etc" / "mtab").read_text() == "web01\n"
+    assert os.readlink(dest / "sos" / "etc" / "systemd" / "system" / "x.service") == "/dev/null"
+    assert notes == ["left out (a link out of the tree): sos/etc/out"]
+    assert not os.path.lexists(dest / "sos" / "etc" / "out")
 
 
 def test_hard_links_become_copies_and_modes_are_reset(tmp_path):
@@ -130,14 +156,20 @@ def test_discover_mixed_directory(tmp_path):
     trees = {t["name"]: t for t in result["trees"]}
     assert set(trees) == {"db01", "db01-tree-b", "web01"}
     assert trees["web01"]["kind"] == "tarball"
-    assert trees["web01"]["root"] == str(work / "sosreport-web01-2026" / "sosreport-web01-2026")
+    root = trees["web01"]["root"]
+    assert os.path.basename(root) == "sosreport-web01-2026" and root.startswith(str(work) + "/run-")
+    assert os.path.basename(os.path.dirname(root)).startswith("sosreport-web01-2026-")
     assert trees["db01"]["root"] == str(src / "tree-a")
     reasons = {os.path.basename(s["source"]): s["reason"] for s in result["skipped"]}
     assert "no captured tree" in reasons["notes"]
     assert "not a tarball" in reasons["README.txt"]
     assert "not extracted" in reasons["evil.tgz"]
     # Running again replaces what the first run unpacked.
-    assert ot.discover(str(src), str(work))["trees"] == result["trees"]
+    again = ot.discover(str(src), str(work))
+    assert [t["name"] for t in again["trees"]] == [t["name"] for t in result["trees"]]
+    new_root = {t["name"]: t for t in again["trees"]}["web01"]["root"]
+    assert not os.path.exists(root) and os.path.isdir(new_root)
+    assert os.listdir(work) == [os.path.relpath(new_root, str(work)).split("/")[0]]
 
 
 def test_discover_single_tree_and_hostname_fallbacks(tmp_path):

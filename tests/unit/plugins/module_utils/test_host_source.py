@@ -9,7 +9,8 @@ import pytest
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.host_source import HostSource
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import gather as gather_mod
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.host_source import HostSource, json_safe, safe_text
 
 
 def put(root, path, data):
@@ -221,3 +222,42 @@ def test_etc_networkd_conf_shadows_the_vendor_one(tmp_path):
     assert "IPv4Forwarding" not in conf["settings"]
     assert {f["path"]: f["shadowed_by"] for f in conf["files"]}["/usr/lib/systemd/networkd.conf"] \
         == "/etc/systemd/networkd.conf"
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("plain", "plain"), ("caf\u00e9", "caf\u00e9"), (b"bytes\xff", "bytes\ufffd"),
+    (os.fsdecode(b"bl\xffck.conf"), "bl\ufffdck.conf"), ("\ud800 lone", "? lone")])
+def test_safe_text_always_encodes_as_utf8(value, expected):
+    assert safe_text(value) == expected
+    safe_text(value).encode("utf-8")
+
+
+def test_json_safe_walks_keys_and_values_and_keeps_other_types():
+    doc = {os.fsdecode(b"k\xfe"): [os.fsdecode(b"v\xfd"), 1, None, 2.5, True, {"x": ("t",)}]}
+    assert json_safe(doc) == {"k\ufffd": ["v\ufffd", 1, None, 2.5, True, {"x": ["t"]}]}
+
+
+def test_errors_are_kept_once_and_bounded(tmp_path):
+    src = HostSource(str(tmp_path))
+    for index in range(1500):
+        src.error("s%d" % index, "m")
+        src.error("s%d" % index, "m")
+    assert len(src.errors) == 1001 and src.errors[-1] == {
+        "source": "errors", "message": "more than 1000 errors; the rest were not kept"}
+
+
+def test_bounded_cuts_lists_dicts_and_strings_and_says_where():
+    cut = []
+    doc = gather_mod._bounded({"a": list(range(6000)), "b": dict((str(i), i) for i in range(5001)), "c": "x" * 9000,
+                               "d": ["ok"], "e": "short"}, "top", cut)
+    assert len(doc["a"]) == 5000 and len(doc["b"]) == 5000 and len(doc["c"]) == 8192
+    assert doc["d"] == ["ok"] and doc["e"] == "short"
+    assert sorted(cut) == [("top.a", "6000 items; only the first 5000 kept"),
+                           ("top.b", "5001 entries; only the first 5000 kept"),
+                           ("top.c", "a string of 9000 characters; only the first 8192 kept")]
+
+
+def test_error_text_is_bounded(tmp_path):
+    src = HostSource(str(tmp_path))
+    src.error("s" * 5000, "m" * 5000)
+    assert src.errors == [{"source": "s" * 2000, "message": "m" * 2000}]
