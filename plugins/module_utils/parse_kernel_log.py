@@ -577,12 +577,13 @@ def _merge_counts(merged, parsed, kind, spans, boot_wall):
     into["count"] += len(kept) + unstamped
     into["stamps"].extend(kept)
     into["stamps"] = into["stamps"][-MAX_STAMPS:]
-    if into["first"] is None or (unstamped or len(kept) == len(stamps)):
-        candidate = block.get("first")
+    for candidate in (block.get("first"), block.get("last")):
+        if not candidate or _covered((candidate.get("wall"), candidate.get("mono")), spans, boot_wall):
+            continue
         if into["first"] is None or _before(candidate, into["first"], boot_wall):
             into["first"] = candidate
-    if into["last"] is None or not _before(block.get("last"), into["last"], boot_wall):
-        into["last"] = block.get("last")
+        if into["last"] is None or not _before(candidate, into["last"], boot_wall):
+            into["last"] = candidate
     if kind == "table_full":
         into["suppressed"] += parsed.get("suppressed") or 0
     for name, info in (block.get("devices") or {}).items():
