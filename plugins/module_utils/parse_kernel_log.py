@@ -195,8 +195,11 @@ def _syslog_wall(month, day, hms_text, state):
     """Seconds for a year-less syslog stamp: the year comes from the reference and roll-over."""
     if state["year"] is None:
         reference = state["reference"]
-        if reference is not None:
-            ref = time.gmtime(reference)
+        try:
+            ref = time.gmtime(reference) if reference is not None else None
+        except (ValueError, OverflowError, OSError, TypeError):
+            ref = None
+        if ref is not None:
             # A log that starts after the reference's day began last year.
             state["year"] = ref.tm_year if (month, day) <= (ref.tm_mon, ref.tm_mday + 1) else ref.tm_year - 1
         else:
@@ -210,6 +213,14 @@ def _syslog_wall(month, day, hms_text, state):
     label = ("%04d-%02d-%02dT%s" % (state["year"], month, day, hms_text)) if not state.get("yearless") else (
         "%02d-%02dT%s" % (month, day, hms_text))
     return wall, label
+
+
+def _iso(seconds):
+    """'2020-06-02T16:03:10' for naive seconds, or None when the platform cannot show that year."""
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    except (ValueError, OverflowError, OSError, TypeError):
+        return None
 
 
 def _event(source, number, message, wall, mono, label):
@@ -475,7 +486,7 @@ def _timed_event(event, reference, boot_wall, uptime, last_mono):
     out["age_seconds"] = _age((event.get("wall"), event.get("mono")), reference, boot_wall, uptime, last_mono)
     wall = _as_wall((event.get("wall"), event.get("mono")), boot_wall)
     if out.get("time") is None and wall is not None:
-        out["time"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall))
+        out["time"] = _iso(wall)
     return out
 
 
@@ -516,7 +527,7 @@ def summarise_kernel_logs(parsed_sources, now=None, uptime=None):
                "table_full": None, "unregister_netdevice": None, "hung_tasks": [], "hung_task_count": 0,
                "soft_lockups": [], "soft_lockup_count": 0, "problems": []}
     if reference is not None:
-        summary["reference"]["time"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(reference))
+        summary["reference"]["time"] = _iso(reference)
     aligned_kinds = set()
     for parsed, span in zip(sources, spans_of):
         for kind in ("table_full", "unregister_netdevice", "hung_tasks", "soft_lockups"):
