@@ -594,21 +594,22 @@ class Gatherer(object):
         if self.src.captured:
             text, label = self._captured_log([spec.sos_name(spec.KERNEL_LOG_JOURNAL_ARGV)]
                                              + list(spec.KERNEL_LOG_SOS_JOURNALS))
-            if text is None:
+            if not _has_log_lines(text):
                 text, label = self._captured_log(list(spec.KERNEL_LOG_SOS_DMESG))
-            if text is not None:
+            if _has_log_lines(text):
                 boot.append((text, label))
         else:
             journal = any(self.src.isdir(d) for d in ("/run/log/journal", "/var/log/journal"))
             text = self.src.command(spec.KERNEL_LOG_JOURNAL_ARGV, max_bytes=spec.KERNEL_LOG_TAIL_BYTES) \
                 if journal else None
             label = " ".join(spec.KERNEL_LOG_JOURNAL_ARGV)
-            if not text:
+            if not _has_log_lines(text):
+                # An empty or volatile-only journal prints "-- No entries --" and exits 0.
                 # dmesg only reads the ring buffer (never -c); with kernel.dmesg_restrict=1 it needs root,
                 # and its failure is an entry in errors.
                 text = self.src.command(spec.KERNEL_LOG_DMESG_ARGV, max_bytes=spec.KERNEL_LOG_TAIL_BYTES)
                 label = "dmesg"
-            if text:
+            if _has_log_lines(text):
                 boot.append((text, label))
         for path in spec.KERNEL_LOG_FILES:
             text = self.src.read_tail(path, spec.KERNEL_LOG_TAIL_BYTES)
@@ -625,6 +626,14 @@ class Gatherer(object):
                                          "syslog}); kernel-log findings were not checked")
         summary["uptime"] = uptime
         self.facts["kernel_log"] = summary if boot else None
+
+
+def _has_log_lines(text):
+    """True when a log holds a line that is not journalctl's "-- No entries --" / "-- Boot ... --" banner."""
+    for line in (text or "").splitlines():
+        if line.strip() and not line.startswith("-- "):
+            return True
+    return False
 
 
 def gather_facts(root="/", sample_interval=0.0, timeout=10.0):

@@ -312,7 +312,8 @@ def parse_kernel_log(text, source=None, reference=None, max_lines=DEFAULT_MAX_LI
         number = index + offset + 1
         prefix = _PREFIX_RE.match(line)
         wall, mono, label = _stamp_of(prefix, state)
-        if first_line:
+        if first_line and (wall is not None or mono is not None):
+            # Banners ("-- Logs begin at ...", "-- No entries --") carry no stamp: the span starts after them.
             result["first"] = {"wall": wall, "mono": mono, "time": label, "line": number}
             formats.add(_format_of(prefix))
         program = prefix.group("sprog") or prefix.group("iprog")
@@ -362,11 +363,14 @@ def parse_kernel_log(text, source=None, reference=None, max_lines=DEFAULT_MAX_LI
                 device["max_usage"] = usage
     if trace is not None:
         _close_trace(trace, result)
-    if last_index is not None:
-        prefix = _PREFIX_RE.match(lines[last_index][:MAX_LINE])
+    # The newest stamped line ends the span (a trailing banner or a cut line has no stamp).
+    for index in range(last_index if last_index is not None else -1, max(-1, (last_index or 0) - 64), -1):
+        prefix = _PREFIX_RE.match(lines[index][:MAX_LINE])
         wall, mono, label = _stamp_of(prefix, state)
-        result["last"] = {"wall": wall, "mono": mono, "time": label, "line": last_index + offset + 1}
-        formats.add(_format_of(prefix))
+        if wall is not None or mono is not None:
+            result["last"] = {"wall": wall, "mono": mono, "time": label, "line": index + offset + 1}
+            formats.add(_format_of(prefix))
+            break
     formats.discard(None)
     result["format"] = formats.pop() if len(formats) == 1 else ("mixed" if formats else "unknown")
     result["table_full"] = table_full.as_dict()

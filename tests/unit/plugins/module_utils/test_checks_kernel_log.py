@@ -331,3 +331,16 @@ def test_live_journal_is_aged_against_now(monkeypatch):
     log = gatherer.facts["kernel_log"]
     assert log["reference"]["basis"] == "now" and log["uptime"] == 5000.0
     assert 100 <= log["table_full"]["last"]["age_seconds"] <= 200
+
+
+def test_live_empty_journal_falls_back_to_dmesg(monkeypatch):
+    gatherer = Gatherer("/")
+    outputs = {"journalctl": "-- No entries --\n", "dmesg": fixture("dmesg_table_full_net_ratelimit.txt")}
+    monkeypatch.setattr(gatherer.src, "command", lambda argv, sos_names=None, max_bytes=None: outputs[argv[0]])
+    monkeypatch.setattr(gatherer.src, "isdir", lambda path: path == "/var/log/journal")
+    monkeypatch.setattr(gatherer.src, "read_tail", lambda path, max_bytes: None)
+    monkeypatch.setattr(gatherer.src, "read", lambda path, **kw: "104300.00 9000.00\n" if path == "/proc/uptime" else None)
+    gatherer._gather_kernel_log()
+    log = gatherer.facts["kernel_log"]
+    assert [s["source"] for s in log["sources"]] == ["dmesg"]
+    assert log["table_full"]["count"] == 3 and log["table_full"]["last_hour"] == 3

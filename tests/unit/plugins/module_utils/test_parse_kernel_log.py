@@ -340,3 +340,17 @@ def test_summary_flood_is_a_lower_bound():
 def test_summary_of_nothing():
     summary = pkl.summarise_kernel_logs([])
     assert summary["table_full"] is None and summary["hung_tasks"] == [] and summary["reference"]["time"] is None
+
+
+def test_journal_banners_do_not_hide_the_span():
+    text = ("-- Logs begin at Mon 2026-11-30 08:00:00 UTC, end at Tue 2026-12-01 21:59:00 UTC. --\n"
+            "Nov 30 08:00:00 h kernel: Linux version 6.1.0\n"
+            "Dec  1 21:00:00 h kernel: nf_conntrack: table full, dropping packet\n"
+            "-- Boot 0123456789abcdef --\n")
+    journal = pkl.parse_kernel_log(text, source="journalctl_--no-pager", reference=naive(2026, 12, 1, 22))
+    assert journal["first"]["wall"] == naive(2026, 11, 30, 8) and journal["first"]["line"] == 2
+    assert journal["last"]["line"] == 3 and journal["format"] == "syslog"
+    messages = pkl.parse_kernel_log("Dec  1 21:00:00 h kernel: nf_conntrack: table full, dropping packet\n",
+                                    source="/var/log/messages", reference=naive(2026, 12, 1, 22))
+    summary = pkl.summarise_kernel_logs([journal, messages])
+    assert summary["table_full"]["count"] == 1  # the journal's span covers the messages copy
