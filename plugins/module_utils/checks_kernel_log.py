@@ -127,14 +127,24 @@ def check_conntrack_table_full_events(facts):
 
 # ------------------------------------------------------------ hung tasks
 def _module_blockers(facts):
-    """modprobe.d lines that disable a conntrack/NAT module (CONNTRACK_MODULE_DISABLED's evidence)."""
-    from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import CONNTRACK_FAMILY
+    """modprobe.d lines that disable a conntrack/NAT module this kernel may have (CONNTRACK_MODULE_DISABLED's evidence).
+
+    A blacklist of nf_conntrack_ipv4 on a 6.1 kernel, which merged it into
+    nf_conntrack, cannot be what a module request waits for.
+    """
+    # Imported here: checks imports this module to register the kernel-log checks.
+    from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import (
+        CONNTRACK_FAMILY,
+        _exists_on_kernel,
+    )
     modprobe = _g(facts, "modules", "modprobe")
     if not modprobe:
         return []
     view = dict(modprobe, problems=[])
     found = []
     for module in CONNTRACK_FAMILY:
+        if _exists_on_kernel(facts, module) is False:
+            continue
         for blocker in disabling_directives(view, module):
             if blocker not in found:
                 found.append(blocker)

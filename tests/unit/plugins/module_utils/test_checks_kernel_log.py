@@ -15,6 +15,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_ke
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import CATALOGUE
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.kernel_release import parse_kernel_release
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import modprobe_facts
 
 HERE = os.path.dirname(__file__)
@@ -125,7 +126,15 @@ def _seed000_modprobe(facts):
     facts["modules"]["modprobe"] = dict((k, parsed[k]) for k in ("files", "directives", "cmdline_blacklist"))
 
 
+def _centos7_kernel(facts):
+    cmdline = facts["kernel"].get("cmdline")
+    facts["kernel"] = parse_kernel_release("3.10.0-514.21.1.el7.x86_64")
+    facts["kernel"]["cmdline"] = cmdline
+    facts["modules"]["available"] = ["nf_conntrack", "nf_conntrack_ipv4", "nf_nat", "iptable_nat"]
+
+
 def test_seed_000_hung_task_with_the_blacklist_is_critical(facts):
+    _centos7_kernel(facts)
     _seed000_modprobe(facts)
     with_log(facts, fixture("dmesg_hung_iptables_seed000_el7.txt"), source="dmesg", live=False)
     finding = found(facts, "KERNEL_HUNG_TASK_NETFILTER")[0]
@@ -344,3 +353,11 @@ def test_live_empty_journal_falls_back_to_dmesg(monkeypatch):
     log = gatherer.facts["kernel_log"]
     assert [s["source"] for s in log["sources"]] == ["dmesg"]
     assert log["table_full"]["count"] == 3 and log["table_full"]["last_hour"] == 3
+
+
+def test_a_blacklist_of_a_module_this_kernel_lacks_does_not_make_the_hang_critical(facts):
+    _seed000_modprobe(facts)  # nf_conntrack_ipv4: merged into nf_conntrack on the 6.1 baseline
+    with_log(facts, fixture("dmesg_hung_iptables_seed000_el7.txt"), source="dmesg", live=False)
+    finding = found(facts, "KERNEL_HUNG_TASK_NETFILTER")[0]
+    assert finding["severity"] == "high"
+    assert "blacklist.conf" not in finding["detail"]
