@@ -182,3 +182,26 @@ CAPTURE_FILES = (
 def sos_name(argv):
     """The file name sosreport gives a command's output: argv joined by '_'."""
     return "_".join(argv).replace(" ", "_").replace("/", ".")
+
+
+# The kernel log: the only offline evidence of hung module requests and netns
+# cleanups (a sosreport has no /proc/PID/stack). This boot's messages come from
+# the journal (journalctl -k) or the ring buffer (dmesg, never -c); earlier ones
+# from the first syslog file that exists, read from its end.
+KERNEL_LOG_JOURNAL_ARGV = ["journalctl", "-k", "-b", "--no-pager", "-o", "short-iso", "-n", "50000"]
+KERNEL_LOG_DMESG_ARGV = ["dmesg"]
+# sosreport's names for the same data, best first: dmesg -T has wall clock times;
+# the logs plugin's journal exports are this boot (--boot), with --catalog on sos 3.x.
+KERNEL_LOG_SOS_JOURNALS = ("journalctl_--no-pager_--boot", "journalctl_--no-pager_--catalog_--boot",
+                           "journalctl_--no-pager")
+KERNEL_LOG_SOS_DMESG = ("dmesg_-T", "dmesg")
+KERNEL_LOG_FILES = ("/var/log/kern.log", "/var/log/messages", "/var/log/syslog")
+KERNEL_LOG_TAIL_BYTES = 16 * 1024 * 1024
+# Seconds since boot, to place dmesg's "[ 1234.5]" stamps on the wall clock.
+UPTIME_FILE = "/proc/uptime"
+
+CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
+    {"plugin": "logs", "argv": KERNEL_LOG_JOURNAL_ARGV},
+    {"plugin": "kernel", "argv": KERNEL_LOG_DMESG_ARGV},
+)
+CAPTURE_FILES = CAPTURE_FILES + (UPTIME_FILE,)

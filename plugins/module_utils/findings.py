@@ -126,6 +126,32 @@ CATALOGUE = {
         "remediation": "Only a reboot clears a spinning cleanup_net; upgrade the kernel before it happens again.",
         "references": [],
     },
+    "CONNTRACK_TABLE_FULL_EVENTS": {
+        "title": "The kernel log shows the conntrack table full and packets dropped",
+        "role": "nfdoctor.netfilter.conntrack_hygiene",
+        "remediation": "Raise net.netfilter.nf_conntrack_max and the hash size within your memory limits (role "
+                       "nfdoctor.netfilter.conntrack_hygiene), shorten timeouts that keep dead flows, and find "
+                       "what opens so many flows (a scan, a DNS storm, a NAT gateway's peak).",
+        "references": ["https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
+                       "https://access.redhat.com/solutions/8721"],
+    },
+    "KERNEL_HUNG_TASK_NETFILTER": {
+        "title": "The kernel log shows tasks stuck in netfilter or network namespace code",
+        "role": None,
+        "remediation": "Follow the stuck path: a module request waits for a blocked module "
+                       "(CONNTRACK_MODULE_DISABLED); copy_net_ns/cleanup_net waits for net_mutex held by a "
+                       "spinning cleanup (NETNS_CLEANUP_HANG_KERNEL, a kernel upgrade and a reboot).",
+        "references": ["https://git.kernel.org/linus/ebaf39e6032f", "https://git.kernel.org/linus/a0ae2562c6c4"],
+    },
+    "NETDEV_UNREGISTER_LEAK": {
+        "title": "A network device of a deleted namespace cannot be freed (unregister_netdevice leak)",
+        "role": None,
+        "remediation": "A kernel reference-count leak (often through conntrack or a socket of a container that "
+                       "exited); upgrade the kernel, and reboot the node if namespace operations hang. Moving "
+                       "container traffic off the leaking path (e.g. disabling IPv6 or a buggy offload) is a "
+                       "workaround some kernels need.",
+        "references": ["https://github.com/moby/moby/issues/5618"],
+    },
 }
 
 

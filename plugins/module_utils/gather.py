@@ -12,8 +12,10 @@ one odd file helps nobody.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import calendar
 import copy
 import os
+import re
 import time
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec as spec
@@ -28,6 +30,10 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_bridges i
     parse_libvirt_network_xml,
 )
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_crash import parse_vmcore_dmesg
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_kernel_log import (
+    parse_kernel_log,
+    summarise_kernel_logs,
+)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import (
     disabling_directives,
     modprobe_facts,
@@ -107,6 +113,7 @@ SECTIONS = (
     ("crash", {"crash": None}),
     ("schedules", {"conntrack_flush_jobs": []}),
     ("environment", {"environment": None}),
+    ("kernel_log", {"kernel_log": None}),
 )
 # What the facts document keeps of one list or string: a hostile tree of a
 # million directive lines must not become a 140 MB report.
@@ -672,6 +679,88 @@ class Gatherer(object):
                 if kind in ("hypervisor", "libvirt_network") else []
             if name in networks:
                 bridge["mode"] = networks[name]
+
+    # ------------------------------------------------------------ kernel log
+    def _captured_time(self):
+        """When a captured tree was taken (naive seconds, for year-less syslog stamps), or None."""
+        text = self.src.read("/nfdoctor-captured-at", max_bytes=256) or self.src.command(["date"]) or ""
+        found = re.search(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})", text)
+        if found:
+            return calendar.timegm(tuple(int(x) for x in found.groups()) + (0, 0, 0))
+        found = re.search(r"([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) (?:\S+ )?([0-9]{4})", text)
+        months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+        if found and found.group(1) in months:
+            month, day, hour, minute, second, year = found.groups()
+            return calendar.timegm((int(year), months.index(month) + 1, int(day), int(hour), int(minute),
+                                    int(second), 0, 0, 0))
+        return None
+
+    def _captured_log(self, names):
+        """(text, host path) of the first sosreport command output among ``names``: its end, not its start."""
+        for name in names:
+            for path in self.src.glob("/sos_commands/*/" + name):
+                text = self.src.read_tail(path, spec.KERNEL_LOG_TAIL_BYTES)
+                if text:
+                    return text, path
+        return None, None
+
+    def _gather_kernel_log(self):
+        uptime_text = self.src.read(spec.UPTIME_FILE, max_bytes=256)
+        uptime = None
+        if uptime_text and uptime_text.split():
+            try:
+                uptime = float(uptime_text.split()[0])
+            except ValueError:
+                self.src.error(spec.UPTIME_FILE, "unexpected content: %r" % uptime_text[:40])
+        if self.src.captured:
+            now, reference = None, self._captured_time()
+        else:
+            # Logs print the host's local time; compare in that frame.
+            now = reference = calendar.timegm(time.localtime())
+        boot = []
+        if self.src.captured:
+            text, label = self._captured_log([spec.sos_name(spec.KERNEL_LOG_JOURNAL_ARGV)]
+                                             + list(spec.KERNEL_LOG_SOS_JOURNALS))
+            if not _has_log_lines(text):
+                text, label = self._captured_log(list(spec.KERNEL_LOG_SOS_DMESG))
+            if _has_log_lines(text):
+                boot.append((text, label))
+        else:
+            journal = any(self.src.isdir(d) for d in ("/run/log/journal", "/var/log/journal"))
+            text = self.src.command(spec.KERNEL_LOG_JOURNAL_ARGV, max_bytes=spec.KERNEL_LOG_TAIL_BYTES) \
+                if journal else None
+            label = " ".join(spec.KERNEL_LOG_JOURNAL_ARGV)
+            if not _has_log_lines(text):
+                # An empty or volatile-only journal prints "-- No entries --" and exits 0.
+                # dmesg only reads the ring buffer (never -c); with kernel.dmesg_restrict=1 it needs root,
+                # and its failure is an entry in errors.
+                text = self.src.command(spec.KERNEL_LOG_DMESG_ARGV, max_bytes=spec.KERNEL_LOG_TAIL_BYTES)
+                label = "dmesg"
+            if _has_log_lines(text):
+                boot.append((text, label))
+        for path in spec.KERNEL_LOG_FILES:
+            text = self.src.read_tail(path, spec.KERNEL_LOG_TAIL_BYTES)
+            if text:
+                boot.append((text, path))
+                break  # kern.log, messages and syslog repeat each other's kernel lines
+        parsed = [parse_kernel_log(text, source=label, reference=reference, max_seconds=5.0)
+                  for text, label in boot]
+        summary = summarise_kernel_logs(parsed, now=now, uptime=uptime)
+        for problem in summary.pop("problems"):
+            self.src.error("kernel log", problem)
+        if not boot:
+            self.src.error("kernel log", "no kernel log found (journal, dmesg, /var/log/{kern.log,messages,"
+                                         "syslog}); kernel-log findings were not checked")
+        summary["uptime"] = uptime
+        self.facts["kernel_log"] = summary if boot else None
+
+
+def _has_log_lines(text):
+    """True when a log holds a line that is not journalctl's "-- No entries --" / "-- Boot ... --" banner."""
+    for line in (text or "").splitlines():
+        if line.strip() and not line.startswith("-- "):
+            return True
+    return False
 
 
 def gather_facts(root="/", sample_interval=0.0, timeout=10.0):

@@ -377,6 +377,49 @@ class HostSource(object):
                     out[path] = text
         return out
 
+    def read_tail(self, path, max_bytes):
+        """The last ``max_bytes`` of a regular host file (a log), or None.
+
+        Same safety as ``read`` (resolved inside the root, regular files
+        only, non-blocking); the first, partial line of a cut file is dropped.
+        """
+        real, reason = self._resolve(path)
+        if real is None:
+            self.error(path, reason)
+            return None
+        try:
+            info = os.stat(real)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                self.error(path, "cannot stat: %s" % exc.strerror)
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if info.st_size <= max_bytes:
+            return self.read(path, max_bytes=max_bytes)
+        try:
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        except OSError as exc:
+            self.error(path, "cannot open: %s" % exc.strerror)
+            return None
+        try:
+            os.lseek(fd, info.st_size - max_bytes, os.SEEK_SET)
+            chunks, size = [], 0
+            while size < max_bytes:
+                chunk = os.read(fd, min(65536, max_bytes - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except OSError as exc:
+            self.error(path, "cannot read: %s" % exc.strerror)
+            return None
+        finally:
+            os.close(fd)
+        data = b"".join(chunks)
+        data = data[data.find(b"\n") + 1:] if b"\n" in data else data
+        return _decode(data.replace(b"\0", b""))
+
     # --------------------------------------------------------------- commands
     def _sos_outputs(self):
         """{file name: real path} of every file under ``sos_commands/*/``."""

@@ -20,7 +20,8 @@ description:
   - Read-only. It never loads a module (it does not run C(iptables -t nat -L); it runs
     C(iptables-save) only for tables the kernel already has, C(nft) only when nf_tables
     is loaded and C(conntrack -S) only when nf_conntrack_netlink is loaded), runs every
-    command from an argument list with C(LC_ALL=C) and a timeout, and bounds every read.
+    command from an argument list with C(LC_ALL=C) and a timeout, and bounds every read. The kernel
+    log comes from C(journalctl -k -b -n 50000) or plain C(dmesg), never C(dmesg -c).
   - With O(root) pointing at a captured tree or an extracted sosreport it reads only
     that tree and runs nothing.
   - Without root privileges some sources (process stacks, some /proc files) cannot be
@@ -280,6 +281,14 @@ ansible_facts:
           returned: always
         environment:
           description: C(kubernetes), C(container_runtimes), C(libvirt).
+          type: dict
+          returned: always
+        kernel_log:
+          description: What the kernel log says, each message counted once across this boot's journal (or
+            dmesg) and the last 16 MiB of kern.log/messages/syslog, with C(sources), C(reference) (the time
+            ages are measured to; the end of the log in a captured tree), C(table_full), C(hung_tasks),
+            C(soft_lockups) (reports with C(comm), C(pid), C(path), C(frames), C(age_seconds)) and
+            C(unregister_netdevice). Null when no log was found.
           type: dict
           returned: always
         findings:
