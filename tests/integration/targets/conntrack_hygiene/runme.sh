@@ -71,3 +71,30 @@ assert any("raise nfdoctor_conntrack_hygiene_max_limit" in p for p in report["pe
 PYCHECK
 [ ! -e "$full/etc/sysctl.d/99-zz-nfdoctor-conntrack.conf" ] || fail "raised past the limit"
 pass "table at the limit: not raised, recorded as a pending action"
+
+# The same busy table planned from the audit's facts (what remediate.yml passes), not from files:
+# the tree holds no /proc table files at all, so only the facts can give the plan.
+factsroot=$(make_root facts "$FIXTURES/flush_jobs")
+play facts "$HERE/converge.yml" -e nfdoctor_test_root="$factsroot" -e nfdoctor_test_report="$WORK/facts.json" \
+    -e '{"nfdoctor_facts": {"conntrack": {"count": 60293, "max": 65536, "hashsize": 8192}}}' --check
+"$PY" - "$WORK/facts.json" <<'PYCHECK' || fail "plan from the facts: wrong plan"
+import json, sys
+result = json.load(open(sys.argv[1]))["result"]
+assert (result["count"], result["max"], result["new_max"], result["new_hashsize"]) == (60293, 65536, 131072, 32768), result
+assert result["threshold"] == 0.8, result  # the audit's own near-full ratio
+PYCHECK
+pass "plan from the audit's facts: the audit's threshold, same figures as from the files"
+
+# A threshold out of range fails with its range, before anything is written.
+bad=$(make_root bad "$FIXTURES/flush_jobs")
+proc_tree "$bad" 60293 65536 8192
+before=$(tree_state "$bad")
+if "$PLAYBOOK" -i localhost, -c local -e 'ansible_python_interpreter={{ ansible_playbook_python }}' "$HERE/converge.yml" \
+        -e nfdoctor_test_root="$bad" -e nfdoctor_test_report="$WORK/bad.json" \
+        -e nfdoctor_conntrack_hygiene_fill_threshold=1.5 >"$WORK/bad.log" 2>&1; then
+    fail "fill_threshold=1.5 was accepted"
+fi
+tr -s '\n ' '  ' <"$WORK/bad.log" | grep -q 'fill_threshold=1.5 must be a fraction above 0 and at most 1' \
+    || fail "no clear message for fill_threshold=1.5"
+[ "$(tree_state "$bad")" = "$before" ] || fail "a refused threshold still changed files"
+pass "fill_threshold=1.5: refused with its range, nothing written"
