@@ -24,7 +24,7 @@ test-audit-filters: setup system-deps
 
 test-audit: setup system-deps test-audit-filters
 	$(BIN)/pytest -q tests/integration/test_audit_live.py tests/integration/test_audit_offline.py \
-	    tests/integration/test_audit_capture.py tests/integration/test_audit_html.py
+	    tests/integration/test_audit_capture.py tests/integration/test_audit_html.py tests/integration/test_audit_runner.py
 
 bench-audit: setup
 	$(BIN)/python tests/integration/bench_single_host.py

@@ -24,11 +24,6 @@ import re
 
 from collections.abc import Mapping
 
-try:
-    import jmespath
-except ImportError:  # pragma: no cover - jmespath ships with the controller venv
-    jmespath = None
-
 from ansible.errors import AnsibleFilterError
 
 REPORT_SCHEMA_VERSION = 1
@@ -111,12 +106,6 @@ def _list(value):
 def _plain(value):
     """A JSON-able copy (Ansible may hand us its own str/dict subclasses)."""
     return json.loads(json.dumps(value, default=str))
-
-
-def _query(expression, data):
-    if jmespath is None:
-        raise AnsibleFilterError("the nfdoctor report filters need the Python 'jmespath' library on the controller")
-    return jmespath.search(expression, data)
 
 
 def collection_version():
@@ -247,10 +236,10 @@ def _summary(report, fail_on):
             sev = _lenient_severity(finding.get("severity"))
             if SEVERITY_RANK[sev] > SEVERITY_RANK[row["severity"]]:
                 row["severity"] = sev
-    all_severities = _query("*.findings[].severity", hosts) or []
     severity_counts = {sev: 0 for sev in SEVERITIES}
-    for sev in all_severities:
-        severity_counts[_lenient_severity(sev)] += 1
+    for entry in hosts.values():
+        for finding in entry["findings"]:
+            severity_counts[_lenient_severity(finding.get("severity"))] += 1
     worst = "none"
     for entry in hosts.values():
         if entry["worst_severity"] and SEVERITY_RANK[entry["worst_severity"]] > SEVERITY_RANK[worst]:
@@ -264,7 +253,7 @@ def _summary(report, fail_on):
         "hosts_by_status": by_status,
         "hosts_by_worst_severity": by_worst,
         "worst_severity": worst,
-        "findings_total": len(all_severities),
+        "findings_total": sum(severity_counts.values()),
         "findings_by_severity": severity_counts,
         "findings_by_id": dict(sorted(per_id.items(), key=lambda kv: (-SEVERITY_RANK[kv[1]["severity"]], kv[0]))),
         "hosts_with_errors": sorted(n for n, h in hosts.items() if h["errors"]),
@@ -1002,12 +991,24 @@ def report_file_name(report_format):
     return REPORT_FILES[report_format]
 
 
+def stale_report_files(report_formats):
+    """File names of the report formats not written this run (an earlier run's leftovers).
+
+    A node_exporter textfile collector keeps serving an old .prom, and a CI job
+    keeps reading an old .junit.xml, unless the run that stopped writing them
+    removes them.
+    """
+    wanted = set(report_file_name(f) for f in (report_formats or []))
+    return sorted(name for name in REPORT_FILES.values() if name not in wanted)
+
+
 class FilterModule(object):
     """Fleet report filters for the nfdoctor audit role."""
 
     def filters(self):
         return {
             "severity_rank": severity_rank,
+            "stale_report_files": stale_report_files,
             "worst_severity": worst_severity,
             "findings_at_or_above": findings_at_or_above,
             "fleet_report": fleet_report,

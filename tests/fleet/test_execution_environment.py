@@ -65,9 +65,13 @@ def test_requirements_name_the_dependencies(context):
     names = {entry["name"]: entry for entry in collections}
     assert set(names) == {"community.general", "ansible.posix", "collections/nfdoctor-netfilter.tar.gz"}
     assert names["collections/nfdoctor-netfilter.tar.gz"]["type"] == "file"
-    with open(os.path.join(context, "_build", "requirements.txt")) as handle:
-        python_deps = [line.split(">")[0].strip() for line in handle if line.strip() and not line.startswith("#")]
-    assert "jmespath" in python_deps
+    # The collection needs no Python package beyond ansible-core (the report filters once needed
+    # jmespath for one expression and failed after the whole fleet was audited without it).
+    requirements = os.path.join(context, "_build", "requirements.txt")
+    if os.path.exists(requirements):
+        with open(requirements) as handle:
+            python_deps = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+        assert not [d for d in python_deps if "nfdoctor" in d], python_deps
 
 
 def test_context_holds_this_collection(context):
@@ -101,7 +105,7 @@ def test_introspect_finds_the_python_and_system_dependencies(context, tmp_path):
                           capture_output=True, text=True, env=ansible_env(), timeout=120)
     assert proc.returncode == 0, proc.stderr
     found = yaml.safe_load(proc.stdout)
-    assert "jmespath>=1.0  # from collection nfdoctor.netfilter" in found["python"], found
+    assert not [line for line in found.get("python") or [] if "nfdoctor.netfilter" in line], found
     assert "openssh-client [platform:dpkg]  # from collection nfdoctor.netfilter" in found["system"], found
 
 

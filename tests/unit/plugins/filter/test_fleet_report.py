@@ -392,3 +392,20 @@ def test_renderers_never_raise_on_odd_documents(findings, errors, kernel, conntr
         assert isinstance(fr.render_report(report, fmt), str)
     fr.fleet_summary_table(report)
     ET.fromstring(fr.report_junit(report).encode("utf-8"))
+
+
+def test_reports_need_no_jmespath_on_the_controller():
+    """Without jmespath the report step failed after the whole fleet was audited (issue 13)."""
+    import subprocess
+    import sys
+    code = (
+        "import sys; sys.modules['jmespath'] = None\n"  # 'import jmespath' now raises ImportError
+        "from ansible_collections.nfdoctor.netfilter.plugins.filter import fleet_report as fr\n"
+        "hostvars = {'h1': {'r': {'ansible_facts': {'nfdoctor': {'findings': [{'id': 'X', 'severity': 'high'}],"
+        " 'errors': []}}}}}\n"
+        "report = fr.fleet_report(hostvars, hosts=['h1'], result_var='r')\n"
+        "print(report['summary']['findings_total'])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "1"
