@@ -52,6 +52,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_schedules
     find_conntrack_flushes,
 )
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_sysctl_d import configured_sysctls
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_source import SosFallbacks
 
 SCHEMA_VERSION = 1
 
@@ -93,6 +94,7 @@ class Gatherer(object):
         self.src = HostSource(root, **kwargs)
         self.sample_interval = max(0.0, float(sample_interval or 0))
         self._sysctl_a = None
+        self.sos = SosFallbacks(self.src)
         self.facts = {
             "schema_version": SCHEMA_VERSION,
             "root": self.src.root,
@@ -112,6 +114,7 @@ class Gatherer(object):
                 self.src.error("gather:%s" % name, "internal error %s: %s (%s)" % (
                     type(exc).__name__, exc, traceback.format_exc().strip().splitlines()[-2].strip()))
                 self.facts.setdefault(name, None)
+        self.facts["provenance"] = self.sos.provenance()
         self.facts["errors"] = self.src.errors
         return self.facts
 
@@ -119,9 +122,14 @@ class Gatherer(object):
         for problem in (result or {}).get("problems", []) if isinstance(result, dict) else []:
             self.src.error(source, problem)
 
-    def sysctl(self, key):
-        """Integer value of a sysctl: /proc/sys first, then a captured `sysctl -a`."""
-        text = self.src.read(_sysctl_path(key))
+    def sysctl(self, key, path=None):
+        """Integer value of a sysctl: /proc/sys first, then a captured `sysctl -a`.
+
+        ``path`` names the /proc/sys file when the key alone cannot: an
+        interface ``flannel.1`` is ``conf/flannel.1/`` there but
+        ``conf.flannel/1.`` in the key ``sysctl -a`` prints.
+        """
+        text = self.src.read(path or _sysctl_path(key))
         if text is not None:
             return parse_sysctl_value(text)
         if self.src.captured:
@@ -232,15 +240,23 @@ class Gatherer(object):
                 self._problems(tool, parsed)
                 rules.extend(parsed["rules"])
                 sources.append(tool)
+                self.sos.record("netfilter_rules", tool)
+            elif self.src.captured:
+                listed, read = self.sos.iptables_listings(family, names)
+                rules.extend(listed)
+                sources.extend(read)
         # nft talks netlink; asking for the ruleset would load nf_tables if it were absent.
         if self.src.captured or self.module_loaded("nf_tables"):
-            output = self.src.command(["nft", "list", "ruleset"])
+            output = self.src.command(["nft", "list", "ruleset"], sos_names=["nft_-a_list_ruleset"])
             if output:
+                self.sos.record("netfilter_rules", self.sos.found_name(["nft", "list", "ruleset"],
+                                                                      ["nft_-a_list_ruleset"]))
                 parsed = parse_nft_ruleset(output)
                 self._problems("nft list ruleset", parsed)
                 rules.extend(parsed["rules"])
                 sources.append("nft list ruleset")
         summary = summarise_rules(rules)
+        self.sos.note_missing("netfilter_rules", bool(sources))
         self.facts["netfilter_rules"] = {
             "iptables_tables": tables["ipv4"],
             "ip6tables_tables": tables["ipv6"],
@@ -328,6 +344,8 @@ class Gatherer(object):
                     bridges.setdefault(name, {"ports": []})
                     bridges[name]["ports"] = sorted(set(bridges[name]["ports"]) | set(ports))
             interfaces = sorted(set(interfaces) | set(bridges))
+        if names and self.src.captured:
+            interfaces = self.sos.bridges_from_ip(interfaces, bridges)
         self.facts["interfaces"] = interfaces
         self.facts["bridges"] = bridges
         self._interface_details = [self._interface_detail(name) for name in interfaces] if names else interfaces
@@ -355,8 +373,9 @@ class Gatherer(object):
     def _gather_forwarding(self):
         per_if = {}
         for name in self.facts["interfaces"]:
-            v4 = self.sysctl("net.ipv4.conf.%s.forwarding" % name)
-            v6 = self.sysctl("net.ipv6.conf.%s.forwarding" % name)
+            key_name = name.replace(".", "/")  # sysctl(8) writes the dots of a name as slashes
+            v4 = self.sysctl("net.ipv4.conf.%s.forwarding" % key_name, "/proc/sys/net/ipv4/conf/%s/forwarding" % name)
+            v6 = self.sysctl("net.ipv6.conf.%s.forwarding" % key_name, "/proc/sys/net/ipv6/conf/%s/forwarding" % name)
             if v4 is not None or v6 is not None:
                 per_if[name] = {"ipv4": v4, "ipv6": v6}
         snmp_text = self.src.read("/proc/net/snmp")
@@ -400,7 +419,8 @@ class Gatherer(object):
     def _systemd_version(self):
         output = self.src.command(["systemctl", "--version"]) or self.src.command(["networkctl", "--version"])
         if not output:
-            return None
+            return self.sos.systemd_version() if self.src.captured else None
+        self.sos.record("systemd_version", "systemctl --version")
         first = output.strip().splitlines()[0].split() if output.strip() else []
         if len(first) >= 2 and first[0] == "systemd":
             digits = ""
@@ -426,12 +446,15 @@ class Gatherer(object):
         files = {k: v for k, v in files.items() if v is not None or self.src.is_masked(k)}
         installed = any(self.src.exists(p) for kind, p in spec.ENVIRONMENT_MARKERS if kind == "networkd")
         links = self.src.listdir("/run/systemd/netif/links")
+        unit = self.sos.networkd_unit() if self.src.captured and not self.src.exists("/run/systemd/netif") else None
+        installed = installed or bool(unit)
         version = self._systemd_version() if (installed or files) else None
         parsed = networkd_facts(files, self._interface_details, version)
         self._problems("systemd-networkd", parsed)
         self.facts["networkd"] = {
             "installed": installed or bool(files),
-            "running": bool(links) if (self.src.exists("/run/systemd") or not self.src.captured) else None,
+            "running": (unit.get("sub") == "running" if unit is not None else
+                        bool(links) if (self.src.exists("/run/systemd") or not self.src.captured) else None),
             "version": version,
             "conf": parsed["conf"],
             "network_files": parsed["network_files"],
@@ -444,6 +467,8 @@ class Gatherer(object):
                 target = named if kind == "named" else container
                 if name not in target:
                     target.append(name)
+        if self.src.captured:
+            named.extend(n for n in self.sos.namespace_names() if n not in named)
         self.facts["namespaces"] = {"named": sorted(named), "container": sorted(container),
                                     "count": len(named) + len(container)}
 
@@ -491,7 +516,14 @@ class Gatherer(object):
             })
         if denied:
             self.src.error("/proc/PID/stack", "%d stack(s) not readable (run as root / with become)" % denied)
+        if self.src.captured and not stuck and not self._any_pid_stat():
+            stuck = self.sos.stuck_processes(STACK_PATHS, STACK_READ_LIMIT)
+        elif stuck:
+            self.sos.record("processes", "/proc/PID/stat")
         self.facts["processes"] = {"stuck": stuck}
+
+    def _any_pid_stat(self):
+        return any(pid.isdigit() and self.src.exists("/proc/%s/stat" % pid) for pid in self.src.listdir("/proc"))
 
     def _gather_crash(self):
         dumps = []
