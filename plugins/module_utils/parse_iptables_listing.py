@@ -80,8 +80,8 @@ def _matches(extras, protocol):
             name = None  # "MARK or 0x4000" is the MARK target's text; "mark match" is the match
         if name:
             add(name)
-        elif protocol in ('tcp', 'udp', 'icmp', 'sctp', 'udplite') and _PORT_RE.match(word):
-            add(protocol)
+        elif protocol in ('tcp', 'udp', 'icmp', 'sctp', 'udplite') and (word == protocol or _PORT_RE.match(word)):
+            add(protocol)  # the protocol match prints its name alone, or its options (dpt:80)
     return found
 
 

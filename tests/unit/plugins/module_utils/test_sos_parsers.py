@@ -119,22 +119,30 @@ def test_iptables_nat_listing_docker_kubernetes():
     result = listing(fixture("sos", "iptables_-t_nat_-nvL_k8s_docker.txt"), "nat",
                      source="iptables_-t_nat_-nvL")
     assert result["problems"] == []
-    assert result["chains"]["nat"] == ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", "DOCKER", "KUBE-MARK-MASQ"]
+    assert result["chains"]["nat"] == ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", "DOCKER", "KUBE-MARK-MASQ",
+                                       "KUBE-POSTROUTING", "KUBE-SEP-2JVQP42V4GXGTRDZ", "KUBE-SVC-ERIFXISQEP7F7OF4"]
     assert result["policies"]["nat"] == {"PREROUTING": "ACCEPT", "INPUT": "ACCEPT", "OUTPUT": "ACCEPT",
                                          "POSTROUTING": "ACCEPT"}
     targets = [r["target"] for r in result["rules"]]
-    assert targets.count("MASQUERADE") == 2
+    assert targets.count("MASQUERADE") == 3 and targets.count("DNAT") == 1
+    by_chain = dict((r["chain"], r) for r in result["rules"])
+    assert by_chain["KUBE-POSTROUTING"]["matches"] == ["comment", "mark"]
+    assert by_chain["KUBE-SVC-ERIFXISQEP7F7OF4"]["matches"] == ["comment"]  # the last rule of the chain
+    dnat = [r for r in result["rules"] if r["target"] == "DNAT"][0]
+    assert dnat["matches"] == ["comment", "tcp"] and dnat["protocol"] == "tcp"
+    statistic = [r for r in result["rules"] if "statistic" in r["text"]][0]
+    assert statistic["matches"] == ["comment", "statistic"]
     masq = [r for r in result["rules"] if r["target"] == "MASQUERADE"][0]
     assert (masq["chain"], masq["out"], masq["src"], masq["protocol"]) == ("POSTROUTING", "!docker0",
                                                                          "172.17.0.0/16", "all")
     assert result["rules"][0]["matches"] == ["comment"]
     assert result["rules"][1]["matches"] == ["addrtype"]
-    mark = result["rules"][-1]
-    assert mark["target"] == "MARK" and mark["matches"] == []  # "MARK or 0x4000" is the target's text
+    mark = [r for r in result["rules"] if r["target"] == "MARK"][0]
+    assert mark["matches"] == []  # "MARK or 0x4000" is the target's text, not a mark match
     summary = summarise_rules(result["rules"])
     assert summary["nat_in_use"] and summary["masquerade_in_use"]
     assert not summary["conntrack_match_in_use"] and summary["nfqueue"] == []
-    assert summary["rule_count"] == 10
+    assert summary["rule_count"] == 15
 
 
 def test_iptables_filter_listing_abbreviated_counters_and_ctstate():
