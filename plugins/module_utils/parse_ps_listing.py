@@ -26,6 +26,7 @@ import calendar
 import re
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
+    as_text,
     excerpt,
     lines_of,
     to_int,
@@ -48,7 +49,10 @@ def parse_lstart(tokens):
     clock is the host's local time, so only differences between two times
     from the same report mean anything.
     """
-    words = [w for w in (tokens.split() if not isinstance(tokens, (list, tuple)) else tokens) if w]
+    if isinstance(tokens, (list, tuple)):
+        words = [as_text(w) for w in tokens if w]
+    else:
+        words = as_text(tokens).split()
     if words and words[0].rstrip(',') in _WEEKDAYS:
         words = words[1:]
     clock = [w for w in words if _CLOCK_RE.match(w)]

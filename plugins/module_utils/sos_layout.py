@@ -23,7 +23,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import TEXT_TYPES
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import TEXT_TYPES, as_text, lines_of
 
 # sos's archive name limit: os.pathconf(PC_NAME_MAX) of its temp dir, 255 on
 # every Linux file system it runs on (sos/archive.py FileCacheArchive.name_max).
@@ -43,8 +43,8 @@ def sos_command_name(command, name_max=SOS_NAME_MAX):
     ``command`` may be a string or an argv list (joined by spaces).
     """
     if isinstance(command, (list, tuple)):
-        command = " ".join(command)
-    name = re.sub(r"^/(usr/|)(bin|sbin)/", "", command or "")
+        command = " ".join(as_text(part) for part in command)
+    name = re.sub(r"^/(usr/|)(bin|sbin)/", "", as_text(command))
     name = re.sub(r"[^\w\-\./]+", "_", name)
     name = re.sub(r"/", ".", name).strip(" ._-")
     return name[0:name_max]
@@ -194,7 +194,7 @@ def parse_sos_version(version_txt=None, manifest_json=None):
     problems = []
     if manifest_json:
         try:
-            data = json.loads(manifest_json)
+            data = json.loads(as_text(manifest_json))
         except (ValueError, TypeError) as exc:
             problems.append("sos_reports/manifest.json: not JSON (%s)" % exc)
             data = None
@@ -202,7 +202,7 @@ def parse_sos_version(version_txt=None, manifest_json=None):
             return {"version": data["version"], "source": "sos_reports/manifest.json", "problems": problems}
         if data is not None:
             problems.append("sos_reports/manifest.json: no version field")
-    for line in (version_txt or "").splitlines():
+    for line in lines_of(version_txt):
         match = re.match(r"^sos(?:report| report):\s*([0-9][0-9A-Za-z.\-+]*)\s*$", line.strip())
         if match:
             return {"version": match.group(1), "source": "version.txt", "problems": problems}

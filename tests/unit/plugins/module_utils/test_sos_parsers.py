@@ -250,6 +250,16 @@ def test_package_versions_rpm_and_deb():
     assert parse_package_version("", "systemd", "rpm")["version"] is None
 
 
+def test_list_units_sos4_ubuntu():
+    result = parse_systemctl_list_units(fixture("sos", "systemctl_list-units_ubuntu2004_sos4.txt"))
+    assert result["problems"] == []
+    units = result["units"]
+    assert len(units) == 15
+    assert units["systemd-networkd.service"] == {"load": "loaded", "active": "active", "sub": "running"}
+    assert units["systemd-networkd-wait-online.service"]["sub"] == "exited"
+    assert units["-.slice"]["sub"] == "active" and "sys-devices-virtual-net-br\\x2dens3.device" in units
+
+
 def test_list_units_networkd_running_and_negative():
     text = ("  UNIT                         LOAD   ACTIVE SUB     DESCRIPTION\n"
             "  systemd-journald.service     loaded active running Journal Service\n"
