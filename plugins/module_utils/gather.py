@@ -202,6 +202,7 @@ class Gatherer(object):
             if self.src.isdir("/sys/module/" + name) and not self.src.exists("/sys/module/%s/refcnt" % name):
                 builtin.add(name)
         modprobe_files = self.src.read_files(spec.MODPROBE_CONF_GLOBS)
+        self.sos.note_modprobe_dirs()
         modprobe = modprobe_facts(modprobe_files, self.facts["kernel"].get("cmdline"),
                                   module_init_tools=self.facts["kernel"].get("flavour") in ("el5", "el6"))
         self._problems("modprobe.d", modprobe)
@@ -573,6 +574,8 @@ class Gatherer(object):
             found.add("libvirt")
         if any(name.startswith(("cni", "flannel", "cali", "cilium", "kube-")) for name in interfaces):
             found.add("kubernetes")
+        if self.src.captured:
+            found.update(self.sos.container_runtimes())
         self.facts["environment"] = {
             "kubernetes": "kubernetes" in found,
             "container_runtimes": sorted(found & set(["docker", "containerd"])),

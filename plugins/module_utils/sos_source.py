@@ -46,7 +46,11 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_systemd_s
     parse_systemctl_show_version,
 )
 
-FAMILIES = ("netfilter_rules", "systemd_version", "networkd_running", "bridges", "processes", "namespaces")
+FAMILIES = ("netfilter_rules", "systemd_version", "networkd_running", "bridges", "processes", "namespaces",
+            "container_runtimes")
+# sos plugin directories that exist only when the runtime is installed (the plugin's enablement check).
+# (The facts document names docker and containerd only; crio and podman would need a schema change.)
+RUNTIME_PLUGINS = (("docker", "docker"), ("containerd", "containerd"))
 IP_LINK_NAMES = ("ip_-d_address", "ip_-s_-d_link", "ip_-d_link", "ip_-o_-d_link", "ip_link", "ip_address")
 PS_AXO_GLOB = "/sos_commands/process/" + sos_layout.PS_AXO_PREFIX + "*"
 
@@ -329,6 +333,27 @@ class SosFallbacks(object):
             })
         return stuck
 
+    # ------------------------------------------------------------ what a report version cannot hold
+    def note_modprobe_dirs(self):
+        """sos before 4.5.0 copies only /etc/modprobe.d: vendor files are not collected, not absent."""
+        if not self.is_sos():
+            return
+        version = self.layout()["sos_version"]
+        if version_at_least_or_none(version, "4.5.0"):
+            return
+        self._missing("modprobe.d", "only /etc/modprobe.d is in this report; /lib, /run and /usr/local/lib "
+                                    "modprobe.d (copied from sos 4.5.0, commit 77b224d2) are not collected, so a "
+                                    "vendor blacklist or a shadowed file cannot be seen")
+
+    def container_runtimes(self):
+        """Runtimes whose sos plugin ran (sos_commands/docker, sos_commands/containerd); sockets are never copied."""
+        found = []
+        for plugin, runtime in RUNTIME_PLUGINS:
+            if self.src.listdir("/sos_commands/" + plugin):
+                found.append(runtime)
+                self.record("container_runtimes", "sos_commands/" + plugin)
+        return found
+
 
 def _match_path(frames, wchan, stack_paths):
     """(path name, "stack"|"wchan") of the first known path the stack or the wait channel is in."""
@@ -342,3 +367,8 @@ def _match_path(frames, wchan, stack_paths):
             if any(m == wchan or (len(wchan) >= 20 and m.startswith(wchan)) for m in markers):
                 return path_name, "wchan"
     return None, None
+
+
+def version_at_least_or_none(version, minimum):
+    """True only when ``version`` is known and at least ``minimum``."""
+    return sos_layout.version_at_least(version, minimum) is True

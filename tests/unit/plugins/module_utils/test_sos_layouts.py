@@ -343,3 +343,26 @@ def test_dotted_interface_from_sysctl_a_uses_slashes(tmp_path):
                                                   "net.ipv4.conf.flannel.1.forwarding = 1\n")
     facts = Gatherer(str(root)).run()
     assert facts["forwarding"]["interfaces"]["flannel.1"]["ipv4"] == 0
+
+
+def test_sos_before_450_says_vendor_modprobe_dirs_are_not_collected(tmp_path):
+    facts = gather(tmp_path, "sos 3.9")
+    messages = [e["message"] for e in facts["errors"] if e["source"] == "sos:modprobe.d"]
+    assert messages and "4.5.0" in messages[0] and "not collected" in messages[0]
+    sos4 = gather(tmp_path, "sos 4.7.2")
+    assert not [e for e in sos4["errors"] if e["source"] == "sos:modprobe.d"]
+    capture = gather(tmp_path, "capture")
+    assert not [e for e in capture["errors"] if e["source"].startswith("sos:")]
+
+
+def test_container_runtime_from_the_sos_plugin_directory(tmp_path):
+    root = tmp_path / "docker"
+    root.mkdir()
+    build_sos4(root)
+    before = Gatherer(str(root)).run()
+    assert before["environment"]["container_runtimes"] == ["docker"]  # from the docker0 bridge alone
+    assert before["provenance"]["container_runtimes"] == []
+    write(root, "/sos_commands/containerd/ctr_version", "Client:\n  Version:  1.6.12\n")
+    facts = Gatherer(str(root)).run()
+    assert facts["environment"]["container_runtimes"] == ["containerd", "docker"]
+    assert facts["provenance"]["container_runtimes"] == ["sos_commands/containerd"]
