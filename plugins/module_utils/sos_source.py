@@ -31,6 +31,7 @@ __metaclass__ = type
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import sos_layout
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_iptables_listing import parse_iptables_listing
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
+    parse_brctl_show,
     parse_ip_link,
     parse_proc_stack,
     parse_proc_status,
@@ -216,22 +217,34 @@ class SosFallbacks(object):
             self.record("bridges", "/sys/class/net")
             return interfaces
         path, text = self._read_first(list(IP_LINK_NAMES))
-        if text is None:
+        # sos 3.0-3.6 also ran brctl show; before 3.5 it is the only source of bridge kinds.
+        brctl_path, brctl_text = self._read_first(["brctl_show"])
+        if text is None and brctl_text is None:
             self.record("bridges", "/sys/class/net")
             if self.is_sos():
                 self._missing("bridges", "no ip_-d_address or ip_-s_-d_link output (sos >= 3.5 writes them): "
                                          "bridges are not collected, not absent")
             return interfaces
-        parsed = parse_ip_link(text)
-        self._problems(path, parsed)
-        self.record("bridges", path.lstrip("/"))
-        for name, info in parsed["interfaces"].items():
+        links = {}
+        if text is not None:
+            parsed = parse_ip_link(text)
+            self._problems(path, parsed)
+            self.record("bridges", path.lstrip("/"))
+            links = parsed["interfaces"]
+        for name, info in links.items():
             if info.get("kind") == "bridge":
                 bridges.setdefault(name, {"ports": []})
-        for name, info in sorted(parsed["interfaces"].items()):
+        if brctl_text is not None:
+            self.record("bridges", brctl_path.lstrip("/"))
+            for name, ports in parse_brctl_show(brctl_text).items():
+                bridges.setdefault(name, {"ports": []})
+                bridges[name]["ports"] = sorted(set(bridges[name]["ports"]) | set(ports))
+        for name, info in sorted(links.items()):
             if info.get("master") in bridges and name not in bridges[info["master"]]["ports"]:
                 bridges[info["master"]]["ports"].append(name)
-        return sorted(set(interfaces) | set(parsed["interfaces"]) | set(bridges))
+        for bridge in bridges.values():
+            bridge["ports"].sort()
+        return sorted(set(interfaces) | set(links) | set(bridges))
 
     # ------------------------------------------------------------ namespaces
     def namespace_names(self):
