@@ -94,9 +94,17 @@ class SosFallbacks(object):
             self._sources[family].append(source)
 
     def provenance(self):
-        """What the facts document says about where each fact family came from."""
+        """What the facts document says about where each fact family came from.
+
+        On a live host a family that needed no fallback names the live paths
+        of ``sos_layout.FACT_LOCATIONS``; on a captured tree an empty list
+        means the tree does not hold it (the reason is in errors).
+        """
         result = dict(self.layout())
+        live = result["layout"] == sos_layout.LIVE
         for family, sources in self._sources.items():
+            if not sources and live:
+                sources = sos_layout.FACT_LOCATIONS.get(family, {}).get(sos_layout.LIVE, [])
             result[family] = list(sources)
         return result
 
@@ -307,6 +315,8 @@ class SosFallbacks(object):
         if any(c.get("status_file") for c in candidates.values()):
             self.record("processes", "/proc/PID/status")
         if not candidates:
+            if not self.is_sos():
+                return []  # our capture keeps /proc/PID only for candidates: none means none
             self._missing("processes", "no ps axo listing and no /proc/PID/status: process states are not "
                                        "collected")
             return []

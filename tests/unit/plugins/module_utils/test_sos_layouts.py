@@ -7,12 +7,14 @@ loses shows up here as a difference, and the provenance says which file
 each layout answered from.
 """
 import os
+import shutil
 
 import pytest
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import host_source
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_source import SosFallbacks
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 
@@ -366,3 +368,34 @@ def test_container_runtime_from_the_sos_plugin_directory(tmp_path):
     facts = Gatherer(str(root)).run()
     assert facts["environment"]["container_runtimes"] == ["containerd", "docker"]
     assert facts["provenance"]["container_runtimes"] == ["sos_commands/containerd"]
+
+
+def test_capture_without_process_dirs_is_not_an_error(tmp_path):
+    """Our capture keeps /proc/PID only for candidates; a healthy host has none, and that is no gap."""
+    root = tmp_path / "healthy"
+    root.mkdir()
+    build_capture(root)
+    shutil.rmtree(str(root / "proc" / "4242"))
+    facts = Gatherer(str(root)).run()
+    assert facts["processes"]["stuck"] == []
+    assert not [e for e in facts["errors"] if e["source"] == "sos:processes"]
+
+
+def test_sos_report_without_process_data_says_not_collected(tmp_path):
+    root = tmp_path / "noprocs"
+    root.mkdir()
+    build_sos39(root)
+    os.remove(str(root / "sos_commands/process/"
+                         "ps_axo_flags_state_uid_pid_ppid_pgid_sid_cls_pri_addr_sz_wchan_20_lstart_tty_time_cmd"))
+    facts = Gatherer(str(root)).run()
+    assert facts["processes"]["stuck"] == [] and facts["provenance"]["processes"] == []
+    assert [e for e in facts["errors"] if e["source"] == "sos:processes" and "not collected" in e["message"]]
+
+
+def test_live_provenance_names_the_live_sources():
+    class Live(object):
+        captured = False
+
+    provenance = SosFallbacks(Live()).provenance()
+    assert provenance["layout"] == "live" and provenance["sos_version"] is None
+    assert provenance["bridges"] == ["/sys/class/net/<if>/bridge", "/sys/class/net/<if>/brif/*"]
