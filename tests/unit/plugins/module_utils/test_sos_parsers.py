@@ -288,6 +288,16 @@ def test_ip_d_address_sos4_bridges_and_kinds():
     assert ifs["ovs-system"]["kind"] == "openvswitch"  # an OVS datapath: not a Linux bridge
 
 
+def test_ip_s_d_link_sos4_counters_do_not_confuse_kinds():
+    result = parse_ip_link(fixture("sos", "ip_-s_-d_link_ubuntu2004_sos4.txt"))
+    assert result["problems"] == []
+    ifs = result["interfaces"]
+    assert sorted(ifs) == ["br-ens3", "ens3", "lo", "ovs-system", "veth1883dceb"]
+    assert ifs["br-ens3"]["kind"] == "bridge" and ifs["veth1883dceb"] == {"master": "br-ens3", "kind": "veth",
+                                                                          "state": "UP"}
+    assert ifs["lo"]["kind"] is None and ifs["ens3"]["kind"] is None
+
+
 def test_ip_d_address_sos39_rhel7_bridges_and_dotted_vlan():
     ifs = parse_ip_link(fixture("proc", "ip_-d_address_el7_sosreport.txt"))["interfaces"]
     assert ifs["virbr0"]["kind"] == "bridge" and ifs["vnet0"]["master"] == "virbr0"
