@@ -241,7 +241,7 @@ class Gatherer(object):
                 self._problems(tool, parsed)
                 rules.extend(parsed["rules"])
                 sources.append(tool)
-                self.sos.record("netfilter_rules", tool)
+                self.sos.record("netfilter_rules", self.sos.found_name([tool], []))
             elif self.src.captured:
                 listed, read = self.sos.iptables_listings(family, names)
                 rules.extend(listed)

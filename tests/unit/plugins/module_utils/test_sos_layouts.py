@@ -236,7 +236,7 @@ def test_provenance_names_the_file_each_layout_answered_from(tmp_path):
     sos39 = gather(tmp_path, "sos 3.9")["provenance"]
     sos4 = gather(tmp_path, "sos 4.7.2")["provenance"]
     assert capture["layout"] == "capture" and capture["sos_version"] is None
-    assert capture["netfilter_rules"] == ["iptables-save"]
+    assert capture["netfilter_rules"] == ["sos_commands/networking/iptables-save"]
     assert capture["bridges"] == ["/sys/class/net"]
     assert sos39["layout"] == "sos 3.x" and sos39["sos_version"] == "3.9"
     assert sos39["netfilter_rules"] == ["sos_commands/networking/iptables_-t_nat_-nvL",
