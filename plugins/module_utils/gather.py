@@ -243,7 +243,7 @@ class Gatherer(object):
                 sources.append(tool)
                 self.sos.record("netfilter_rules", self.sos.found_name([tool], []))
             elif self.src.captured:
-                listed, read = self.sos.iptables_listings(family, names)
+                listed, read = self.sos.iptables_listings(family, names if text is not None else None)
                 rules.extend(listed)
                 sources.extend(read)
         # nft talks netlink; asking for the ruleset would load nf_tables if it were absent.

@@ -28,6 +28,8 @@ would have it, so an empty answer is never mistaken for a healthy one.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import re
+
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import sos_layout
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_iptables_listing import parse_iptables_listing
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
@@ -144,17 +146,30 @@ class SosFallbacks(object):
                                                     if version else ""))
 
     # ------------------------------------------------------------ netfilter rules
+    def _nft_tables(self, family):
+        """Names of the nft tables of ``family`` (ip / ip6) in the report's nft ruleset."""
+        _path, text = self._read_first(["nft_-a_list_ruleset", "nft_list_ruleset"])
+        keyword = "ip" if family == "ipv4" else "ip6"
+        return set(re.findall(r"(?m)^table\s+%s\s+(\S+)" % keyword, text or ""))
+
     def iptables_listings(self, family, kernel_tables):
         """Rules of every ``iptables -t T -nvL`` listing of ``family`` in the report.
 
-        Returns (rules, [sources read]). ``kernel_tables`` (from
-        /proc/net/ip_tables_names) narrows the tables tried when known.
+        Returns (rules, [sources read]). ``kernel_tables`` is the content of
+        /proc/net/ip_tables_names when the tree holds it (None when not):
+        the live path reads only those legacy tables, and so does this. A
+        table the nft ruleset also holds is skipped: with iptables-nft the
+        listing and the ruleset are the same rules (sos 4.3+ lists exactly
+        those tables), and the gatherer reads the ruleset.
         """
-        tables = list(kernel_tables) or list(sos_layout.IPTABLES_TABLES)
+        tables = list(sos_layout.IPTABLES_TABLES) if kernel_tables is None else list(kernel_tables)
+        in_nft = self._nft_tables(family)
         rules, read, have_filter = [], [], False
         for table, name in sos_layout.iptables_listing_names(family, tables):
-            if table == "filter" and have_filter and name.endswith("-vnxL"):
-                continue  # the exact-counter copy of the filter listing already read
+            if table in in_nft:
+                continue
+            if table == "filter" and name.endswith("-vnxL") and (have_filter or "filter" not in tables):
+                continue  # the exact-counter copy of the filter listing already read, or no filter table
             path, text = self._read_first([name])
             if text is None:
                 continue

@@ -312,7 +312,8 @@ def test_nft_handle_listing_of_sos_461_is_read(tmp_path):
     write(root, "/proc/modules", "nf_tables 245760 1 nft_chain_nat, Live 0xffffffffc0a00000\n")
     facts = Gatherer(str(root)).run()
     assert "sos_commands/firewall_tables/nft_-a_list_ruleset" in facts["provenance"]["netfilter_rules"]
-    assert facts["netfilter_rules"]["rule_count"] == 5
+    # the nat listing is the same table as nft's "table ip nat" (iptables-nft): read once, from nft
+    assert facts["netfilter_rules"]["rule_count"] == 4
 
 
 def test_networkd_not_in_unit_list_means_not_running(tmp_path):
@@ -399,3 +400,32 @@ def test_live_provenance_names_the_live_sources():
     provenance = SosFallbacks(Live()).provenance()
     assert provenance["layout"] == "live" and provenance["sos_version"] is None
     assert provenance["bridges"] == ["/sys/class/net/<if>/bridge", "/sys/class/net/<if>/brif/*"]
+
+
+def test_iptables_nft_listings_are_not_counted_twice(tmp_path):
+    """With iptables-nft, sos 4.3+ lists the tables nft shows: the same rules, read once (from nft)."""
+    root = tmp_path / "iptnft"
+    root.mkdir()
+    build_sos4(root)
+    write(root, "/proc/modules", "nf_tables 245760 1 nft_chain_nat, Live 0xffffffffc0a00000\n")
+    write(root, "/sos_commands/firewall_tables/nft_-a_list_ruleset",
+          "table ip nat { # handle 3\n\tchain POSTROUTING { # handle 2\n"
+          "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+          "\t\tip saddr 172.17.0.0/16 oifname != \"docker0\" counter packets 0 bytes 0 masquerade # handle 7\n"
+          "\t}\n}\n")
+    facts = Gatherer(str(root)).run()
+    sources = facts["provenance"]["netfilter_rules"]
+    assert "sos_commands/firewall_tables/iptables_-t_nat_-nvL" not in sources
+    assert "sos_commands/firewall_tables/iptables_-t_filter_-nvL" in sources
+    assert facts["netfilter_rules"]["rule_count"] == 4 and facts["netfilter_rules"]["masquerade_in_use"]
+
+
+def test_empty_ip_tables_names_means_no_legacy_tables(tmp_path):
+    root = tmp_path / "nolegacy"
+    root.mkdir()
+    build_sos39(root)
+    write(root, "/proc/net/ip_tables_names", "")
+    facts = Gatherer(str(root)).run()
+    assert facts["netfilter_rules"]["rule_count"] == 0
+    write(root, "/proc/net/ip_tables_names", "nat\n")
+    assert Gatherer(str(root)).run()["netfilter_rules"]["rule_count"] == 1
