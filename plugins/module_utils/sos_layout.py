@@ -95,7 +95,7 @@ FACT_LOCATIONS = {
         CAPTURE: ["/run/systemd/netif/links/*"],
         "sos": [
             ("sos_commands/systemd/systemctl_list-units", "3.0", None, "systemd-networkd.service ... running"),
-            ("sos_commands/networking/networkctl_status_-a", "4.3", None, ""),
+            ("sos_commands/networking/networkctl_status_-a", "4.2", None, ""),
         ],
     },
     "bridges": {
@@ -130,7 +130,7 @@ FACT_LOCATIONS = {
         CAPTURE: ["/run/netns", "/var/run/netns"],
         "sos": [
             ("sos_commands/networking/ip_netns", "3.2", None, "'name (id: N)' lines"),
-            ("sos_commands/networking/namespaces/<ns>/", "4.3", None, "per-namespace outputs"),
+            ("sos_commands/networking/namespaces/<ns>/", "4.3", None, "per-namespace outputs (commit 9118562c)"),
         ],
     },
     "modprobe_vendor_dirs": {
