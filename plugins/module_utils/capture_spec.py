@@ -13,6 +13,8 @@ running kernel release. Commands are stored the way sosreport stores them:
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_layout import sos_command_name
+
 MODPROBE_CONF_GLOBS = (
     "/etc/modprobe.d/*.conf",
     "/run/modprobe.d/*.conf",
@@ -170,6 +172,12 @@ CAPTURE_COMMANDS = (
     {"plugin": "kernel", "argv": ["uname", "-a"]},
     {"plugin": "kernel", "argv": ["lsmod"]},
     {"plugin": "networking", "argv": ["ip", "-d", "link"]},
+    # What real sosreports write (sos_layout.FACT_LOCATIONS), under sos's own names,
+    # so the sos fallbacks of gather read our capture and a sosreport alike.
+    {"plugin": "networking", "argv": ["ip", "-d", "address"]},
+    {"plugin": "networking", "argv": ["ip", "netns"]},
+    {"plugin": "process", "argv": ["ps", "axo", "flags,state,uid,pid,ppid,pgid,sid,cls,pri,addr,sz,"
+                                               "wchan:20,lstart,tty,time,cmd"]},
 )
 
 CAPTURE_FILES = (
@@ -180,8 +188,8 @@ CAPTURE_FILES = (
 
 
 def sos_name(argv):
-    """The file name sosreport gives a command's output: argv joined by '_'."""
-    return "_".join(argv).replace(" ", "_").replace("/", ".")
+    """The file name sosreport gives a command's output (sos's own mangling, see sos_layout)."""
+    return sos_command_name(argv)
 
 
 # The kernel log: the only offline evidence of hung module requests and netns

@@ -66,6 +66,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_schedules
     find_conntrack_flushes,
 )
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_sysctl_d import configured_sysctls
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_source import SosFallbacks
 
 SCHEMA_VERSION = 1
 
@@ -167,6 +168,7 @@ class Gatherer(object):
         self.src = HostSource(root, **kwargs)
         self.sample_interval = max(0.0, float(sample_interval or 0))
         self._sysctl_a = None
+        self.sos = SosFallbacks(self.src)
         self.facts = {
             "schema_version": SCHEMA_VERSION,
             "root": self.src.root,
@@ -187,6 +189,7 @@ class Gatherer(object):
                 for key, value in fallback.items():
                     if key not in self.facts:  # what the section set before it failed is kept
                         self.facts[key] = copy.deepcopy(value)
+        self.facts["provenance"] = self.sos.provenance()
         cut = []
         for _name, fallback in SECTIONS:
             for key in fallback:
@@ -200,9 +203,14 @@ class Gatherer(object):
         for problem in (result or {}).get("problems", []) if isinstance(result, dict) else []:
             self.src.error(source, problem)
 
-    def sysctl(self, key):
-        """Integer value of a sysctl: /proc/sys first, then a captured `sysctl -a`."""
-        text = self.src.read(_sysctl_path(key))
+    def sysctl(self, key, path=None):
+        """Integer value of a sysctl: /proc/sys first, then a captured `sysctl -a`.
+
+        ``path`` names the /proc/sys file when the key alone cannot: an
+        interface ``flannel.1`` is ``conf/flannel.1/`` there but
+        ``conf.flannel/1.`` in the key ``sysctl -a`` prints.
+        """
+        text = self.src.read(path or _sysctl_path(key))
         if text is not None:
             return parse_sysctl_value(text)
         if self.src.captured:
@@ -275,6 +283,7 @@ class Gatherer(object):
             if self.src.isdir("/sys/module/" + name) and not self.src.exists("/sys/module/%s/refcnt" % name):
                 builtin.add(name)
         modprobe_files = self.src.read_files(spec.MODPROBE_CONF_GLOBS)
+        self.sos.note_modprobe_dirs()
         modprobe = modprobe_facts(modprobe_files, self.facts["kernel"].get("cmdline"),
                                   module_init_tools=self.facts["kernel"].get("flavour") in ("el5", "el6"))
         self._problems("modprobe.d", modprobe)
@@ -316,15 +325,23 @@ class Gatherer(object):
                     forward_policy = forward_policy or _forward_policy(output)
                 rules.extend(parsed["rules"])
                 sources.append(tool)
+                self.sos.record("netfilter_rules", self.sos.found_name([tool], []))
+            elif self.src.captured:
+                listed, read = self.sos.iptables_listings(family, names if text is not None else None)
+                rules.extend(listed)
+                sources.extend(read)
         # nft talks netlink; asking for the ruleset would load nf_tables if it were absent.
         if self.src.captured or self.module_loaded("nf_tables"):
-            output = self.src.command(["nft", "list", "ruleset"])
+            output = self.src.command(["nft", "list", "ruleset"], sos_names=["nft_-a_list_ruleset"])
             if output:
+                self.sos.record("netfilter_rules", self.sos.found_name(["nft", "list", "ruleset"],
+                                                                      ["nft_-a_list_ruleset"]))
                 parsed = parse_nft_ruleset(output)
                 self._problems("nft list ruleset", parsed)
                 rules.extend(parsed["rules"])
                 sources.append("nft list ruleset")
         summary = summarise_rules(rules)
+        self.sos.note_missing("netfilter_rules", bool(sources))
         self.facts["netfilter_rules"] = {
             "iptables_tables": tables["ipv4"],
             "ip6tables_tables": tables["ipv6"],
@@ -414,6 +431,8 @@ class Gatherer(object):
                     bridges.setdefault(name, {"ports": []})
                     bridges[name]["ports"] = sorted(set(bridges[name]["ports"]) | set(ports))
             interfaces = sorted(set(interfaces) | set(bridges))
+        if names and self.src.captured:
+            interfaces = self.sos.bridges_from_ip(interfaces, bridges)
         self.facts["interfaces"] = interfaces
         self.facts["bridges"] = bridges
         self._interface_details = [self._interface_detail(name) for name in interfaces] if names else interfaces
@@ -441,8 +460,9 @@ class Gatherer(object):
     def _gather_forwarding(self):
         per_if = {}
         for name in self.facts["interfaces"]:
-            v4 = self.sysctl("net.ipv4.conf.%s.forwarding" % name)
-            v6 = self.sysctl("net.ipv6.conf.%s.forwarding" % name)
+            key_name = name.replace(".", "/")  # sysctl(8) writes the dots of a name as slashes
+            v4 = self.sysctl("net.ipv4.conf.%s.forwarding" % key_name, "/proc/sys/net/ipv4/conf/%s/forwarding" % name)
+            v6 = self.sysctl("net.ipv6.conf.%s.forwarding" % key_name, "/proc/sys/net/ipv6/conf/%s/forwarding" % name)
             if v4 is not None or v6 is not None:
                 per_if[name] = {"ipv4": v4, "ipv6": v6}
         snmp_text = self.src.read("/proc/net/snmp")
@@ -488,7 +508,8 @@ class Gatherer(object):
     def _systemd_version(self):
         output = self.src.command(["systemctl", "--version"]) or self.src.command(["networkctl", "--version"])
         if not output:
-            return None
+            return self.sos.systemd_version() if self.src.captured else None
+        self.sos.record("systemd_version", "systemctl --version")
         first = output.strip().splitlines()[0].split() if output.strip() else []
         if len(first) >= 2 and first[0] == "systemd":
             digits = ""
@@ -514,12 +535,15 @@ class Gatherer(object):
         files = {k: v for k, v in files.items() if v is not None or self.src.is_masked(k)}
         installed = any(self.src.exists(p) for kind, p in spec.ENVIRONMENT_MARKERS if kind == "networkd")
         links = self.src.listdir("/run/systemd/netif/links")
+        unit = self.sos.networkd_unit() if self.src.captured and not self.src.exists("/run/systemd/netif") else None
+        installed = installed or bool(unit)
         version = self._systemd_version() if (installed or files) else None
         parsed = networkd_facts(files, self._interface_details, version)
         self._problems("systemd-networkd", parsed)
         self.facts["networkd"] = {
             "installed": installed or bool(files),
-            "running": bool(links) if (self.src.exists("/run/systemd") or not self.src.captured) else None,
+            "running": (unit.get("sub") == "running" if unit is not None else
+                        bool(links) if (self.src.exists("/run/systemd") or not self.src.captured) else None),
             "version": version,
             "conf": parsed["conf"],
             "network_files": parsed["network_files"],
@@ -532,6 +556,8 @@ class Gatherer(object):
                 target = named if kind == "named" else container
                 if name not in target:
                     target.append(name)
+        if self.src.captured:
+            named.extend(n for n in self.sos.namespace_names() if n not in named)
         self.facts["namespaces"] = {"named": sorted(named), "container": sorted(container),
                                     "count": len(named) + len(container)}
 
@@ -587,7 +613,14 @@ class Gatherer(object):
             })
         if denied:
             self.src.error("/proc/PID/stack", "%d stack(s) not readable (run as root / with become)" % denied)
+        if self.src.captured and not stuck and not self._any_pid_stat():
+            stuck = self.sos.stuck_processes(STACK_PATHS, STACK_READ_LIMIT)
+        elif stuck:
+            self.sos.record("processes", "/proc/PID/stat")
         self.facts["processes"] = {"stuck": stuck}
+
+    def _any_pid_stat(self):
+        return any(pid.isdigit() and self.src.exists("/proc/%s/stat" % pid) for pid in self.src.listdir("/proc"))
 
     def _gather_crash(self):
         dumps = []
@@ -638,6 +671,8 @@ class Gatherer(object):
             found.add("docker")
         if "virbr0" in interfaces:
             found.add("libvirt")
+        if self.src.captured:
+            found.update(self.sos.container_runtimes())
         self.facts["environment"] = {
             "kubernetes": "kubernetes" in found,
             "container_runtimes": sorted(found & set(["docker", "containerd"])),

@@ -21,9 +21,13 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_ne
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_proc as pp
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_schedules as ps
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_sysctl_d as psd
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_iptables_listing as pil
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_ps_listing as ppl
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_systemd_state as pss
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import sos_layout
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
-FIXTURE_DIRS = ("proc", "conntrack", "snmp", "stack", "rules", "schedules", "crash")
+FIXTURE_DIRS = ("proc", "conntrack", "snmp", "stack", "rules", "schedules", "crash", "sos")
 
 
 def _fixture_texts():
@@ -179,6 +183,49 @@ def check_sysctl_d(result):
         assert isinstance(key, str) and isinstance(setting["value"], str) and isinstance(setting["line"], INT)
 
 
+def check_listing(result):
+    assert set(result) == {"rules", "chains", "policies", "problems"}
+    assert is_str_list(result["problems"])
+    for rule in result["rules"]:
+        assert isinstance(rule["line"], INT) and rule["line"] >= 1 and is_str_list(rule["matches"])
+        assert isinstance(rule["packets"], INT) and isinstance(rule["bytes"], INT)
+        for key in ("target", "protocol", "in", "out", "src", "dst", "chain", "table"):
+            assert is_opt(rule[key], str)
+    assert nr.summarise_rules(result["rules"])["rule_count"] == len(result["rules"])
+
+
+def check_version(result):
+    assert set(result) == {"version", "major", "problems"}
+    assert is_opt(result["version"], str) and is_opt(result["major"], INT) and is_str_list(result["problems"])
+
+
+def check_units(result):
+    assert set(result) == {"units", "problems"} and is_str_list(result["problems"])
+    for name, unit in result["units"].items():
+        assert isinstance(name, str) and set(unit) == {"load", "active", "sub"}
+
+
+def check_ps(result):
+    assert set(result) == {"columns", "processes", "problems"}
+    assert is_str_list(result["columns"]) and is_str_list(result["problems"])
+    for proc in result["processes"]:
+        assert isinstance(proc["pid"], INT) and isinstance(proc["cmd"], str) and isinstance(proc["comm"], str)
+        for key in ("ppid", "uid", "started"):
+            assert is_opt(proc[key], INT)
+        for key in ("state", "wchan", "started_text"):
+            assert is_opt(proc[key], str)
+
+
+def check_netns(result):
+    assert set(result) == {"names", "problems"}
+    assert is_str_list(result["names"]) and is_str_list(result["problems"])
+
+
+def check_sos_version(result):
+    assert set(result) == {"version", "source", "problems"}
+    assert is_opt(result["version"], str) and is_str_list(result["problems"])
+
+
 PARSERS = [
     ("parse_proc_modules", pp.parse_proc_modules, check_modules),
     ("parse_lsmod", pp.parse_lsmod, check_modules),
@@ -207,6 +254,16 @@ PARSERS = [
     ("parse_kernel_release", kr.parse_kernel_release, check_kernel),
     ("configured_sysctls", lambda text: psd.configured_sysctls({"/etc/sysctl.d/99-x.conf": text,
                                                                  "/etc/sysctl.conf": text}), check_sysctl_d),
+    ("parse_iptables_listing", lambda text: pil.parse_iptables_listing(text, "nat"), check_listing),
+    ("parse_systemctl_show_version", pss.parse_systemctl_show_version, check_version),
+    ("parse_package_version/rpm", lambda text: pss.parse_package_version(text, "systemd", "rpm"), check_version),
+    ("parse_package_version/deb", lambda text: pss.parse_package_version(text, "systemd", "deb"), check_version),
+    ("parse_systemctl_list_units", pss.parse_systemctl_list_units, check_units),
+    ("parse_ps_axo", ppl.parse_ps_axo, check_ps),
+    ("parse_lstart", ppl.parse_lstart, lambda result: is_opt(result, INT)),
+    ("parse_ip_netns", ppl.parse_ip_netns, check_netns),
+    ("parse_sos_version", lambda text: sos_layout.parse_sos_version(text, text), check_sos_version),
+    ("sos_command_name", sos_layout.sos_command_name, lambda result: isinstance(result, str)),
 ]
 PARSER_IDS = [name for name, _parser, _check in PARSERS]
 

@@ -18,7 +18,8 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures")
-PARSER_MODULES = ("parse_proc", "parse_netfilter_rules", "parse_schedules", "parse_crash", "kernel_release")
+PARSER_MODULES = ("parse_proc", "parse_netfilter_rules", "parse_schedules", "parse_crash", "kernel_release",
+                  "parse_iptables_listing", "parse_systemd_state", "parse_ps_listing", "sos_layout")
 
 # (module, function, fixture glob, extra arguments after the text)
 CASES = [
@@ -42,6 +43,14 @@ CASES = [
     ("parse_schedules", "find_conntrack_flushes", "schedules/*service*", ["/etc/systemd/system/x", "systemd"]),
     ("parse_schedules", "find_conntrack_flushes", "schedules/rc.local*", ["/etc/rc.local", "rc.local"]),
     ("parse_crash", "parse_vmcore_dmesg", "crash/*", []),
+    ("parse_iptables_listing", "parse_iptables_listing", "sos/iptables_*", ["nat"]),
+    ("parse_systemd_state", "parse_systemctl_show_version", "sos/systemctl_show_*", []),
+    ("parse_systemd_state", "parse_systemctl_list_units", "sos/systemctl_list-units_*", []),
+    ("parse_systemd_state", "parse_package_version", "sos/systemctl_*", ["systemd", "rpm"]),
+    ("parse_ps_listing", "parse_ps_axo", "sos/ps_axo_*", []),
+    ("parse_ps_listing", "parse_ip_netns", "sos/ip_*", []),
+    ("parse_proc", "parse_ip_link", "sos/ip_*", []),
+    ("sos_layout", "parse_sos_version", "sos/SOURCES.md", []),
 ]
 # Hostile inputs every parser gets on every interpreter: non-ASCII in quotes
 # (Python 2's shlex), control characters, replacement characters, huge numbers.
@@ -66,9 +75,12 @@ DRIVER = r'''
 import io, json, sys
 sys.path.insert(0, sys.argv[1])
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (
-    parse_proc, parse_netfilter_rules, parse_schedules, parse_crash, kernel_release)
+    parse_proc, parse_netfilter_rules, parse_schedules, parse_crash, kernel_release,
+    parse_iptables_listing, parse_systemd_state, parse_ps_listing, sos_layout)
 modules = {"parse_proc": parse_proc, "parse_netfilter_rules": parse_netfilter_rules,
-           "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release}
+           "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release,
+           "parse_iptables_listing": parse_iptables_listing, "parse_systemd_state": parse_systemd_state,
+           "parse_ps_listing": parse_ps_listing, "sos_layout": sos_layout}
 request = json.loads(io.open(sys.argv[2], encoding="utf-8").read())
 results = []
 for module, function, path, extra in request["cases"]:
@@ -120,9 +132,12 @@ def _request():
 def _run_here(request):
     sys_path = list(sys.path)
     from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (  # noqa: F401
-        kernel_release, parse_crash, parse_netfilter_rules, parse_proc, parse_schedules)
+        kernel_release, parse_crash, parse_iptables_listing, parse_netfilter_rules, parse_proc, parse_ps_listing,
+        parse_schedules, parse_systemd_state, sos_layout)
     modules = {"parse_proc": parse_proc, "parse_netfilter_rules": parse_netfilter_rules,
-               "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release}
+               "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release,
+               "parse_iptables_listing": parse_iptables_listing, "parse_systemd_state": parse_systemd_state,
+               "parse_ps_listing": parse_ps_listing, "sos_layout": sos_layout}
     results = []
     for module, function, path, extra in request["cases"]:
         with open(path, encoding="utf-8", errors="replace") as handle:
