@@ -9,7 +9,8 @@ import os
 import tarfile
 
 import pytest
-from conftest import (
+from conftest import (  # intake's own conftest: imported at collection, before remediation's takes the name
+    checksum_tree,
     hardlink_bomb,
     make_tar,
     offline_trees,
@@ -198,7 +199,7 @@ def test_work_dir_equal_to_the_source_dir_deletes_nothing_of_the_users(captures,
         result, _m = audit(captures, captures)
         good_ones_listed(result)
         assert "sosreport-mine" in {t["name"] for t in result["trees"]}
-    after = __import__("conftest").checksum_tree(str(captures.parent))
+    after = checksum_tree(str(captures.parent))
     run_dirs = [k for k in after if k.startswith("captures/run-")]
     assert {k: v for k, v in after.items() if k not in run_dirs} == before
     # Only this run's directory is left; the first run's was deleted.
@@ -216,12 +217,12 @@ def test_tarball_named_dots_never_deletes_the_report_dir(tmp_path):
     (work / "someone-elses-dir" / "file").write_text("theirs\n")
     dots = tmp_path / "...tar.gz"
     make_tar(dots, tree_members(".", hostname=b"dots\n"))
-    before = __import__("conftest").checksum_tree(str(reports))
+    before = checksum_tree(str(reports))
     for _attempt in (1, 2):
         result, _m = audit(dots, work)
         assert [t["name"] for t in result["trees"]] == ["dots"]
         assert result["trees"][0]["root"].startswith(str(work) + "/run-")
-    after = __import__("conftest").checksum_tree(str(reports))
+    after = checksum_tree(str(reports))
     assert {k: v for k, v in after.items() if not k.startswith("offline-trees/run-")} == before
 
 
