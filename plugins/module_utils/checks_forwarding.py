@@ -237,7 +237,7 @@ def check_rp_filter_conflict(facts):
         for name, value, _how in strict[:5]:
             ev.extend(_rp_evidence(facts, name, value)[0])
         if values[strict[0][0]] != 1:
-            ev.extend(_rp_evidence(facts, "all", all_value))
+            ev.extend(_rp_evidence(facts, "all", all_value)[0])
         if drops:
             ev.append(evidence("/proc/net/netstat", None, "TcpExt IPReversePathFilter %d" % drops))
         source = _rp_setting_for(facts, "all") if all_value == 1 else _rp_setting_for(facts, strict[0][0])
@@ -311,13 +311,22 @@ def _container_links(facts):
     return found
 
 
-def _latent_matches(match):
-    """Container link names that a [Match] of only Name= patterns would take, [] when other keys decide too."""
+def _name_patterns(match):
+    """The Name= patterns of a [Match] that only names links, else None (other keys decide too, or '!')."""
     names = match.get("Name") or []
     others = [key for key, value in match.items() if value and key != "Name"]
     if not names or others or any(p.startswith("!") for p in names):
+        return None
+    return names
+
+
+def _latent_matches(match, taken_earlier):
+    """Container link names this [Match] would take that no earlier file already takes."""
+    names = _name_patterns(match)
+    if names is None:
         return []
-    return [example for example in CONTAINER_LINK_EXAMPLES if any(fnmatch.fnmatchcase(example, p) for p in names)]
+    return [example for example in CONTAINER_LINK_EXAMPLES if example not in taken_earlier
+            and any(fnmatch.fnmatchcase(example, p) for p in names)]
 
 
 def check_networkd_container_links(facts):
@@ -328,15 +337,18 @@ def check_networkd_container_links(facts):
     links = set(_container_links(facts))
     container = _container_host(facts) or bool(links)
     findings = []
+    taken_earlier = set()  # example names an earlier file (networkd applies the first match) takes
     for nfile in networkd.get("network_files") or []:
         if nfile.get("shadowed_by") or nfile.get("masked"):
             continue
+        match = nfile.get("match")
+        match = match if isinstance(match, dict) else {}
+        latent = _latent_matches(match, taken_earlier)
+        taken_earlier.update(latent)
         setting = unmanaged.get(nfile.get("path"))
         if setting and setting.get("value"):
             continue  # Unmanaged=yes: networkd leaves these links alone
-        match = nfile.get("match") or {}
         taken = sorted(links.intersection(nfile.get("interfaces") or []))
-        latent = _latent_matches(match)
         if taken:
             name = "managing_now"
         elif latent and container:
