@@ -379,3 +379,37 @@ FORWARDING_CHECKS = (
     check_conntrack_hashsize_small,
     check_networkd_container_links,
 )
+
+
+# --------------------------------------------------------- iptables backends
+def check_iptables_backend_mixed(facts):
+    backends = facts.get("iptables_backends") or {}
+    legacy = [b for b in backends.get("legacy") or [] if b.get("rules")]
+    nft = [b for b in backends.get("nft") or [] if b.get("rules")]
+    if not legacy or not nft:
+        return []
+    env = facts.get("environment") or {}
+    name = "kubernetes" if env.get("kubernetes") else "container" if env.get("container_runtimes") else "both"
+    default = backends.get("default")
+
+    def described(items):
+        return "; ".join("%s: %d rule(s) in %s" % (b["source"], b["rules"], ", ".join(b.get("tables") or []) or "?")
+                         for b in items)
+
+    detail = ("Both iptables backends hold rules (legacy %s; nft %s): the kernel runs both, so a packet must pass "
+              "each, and every tool sees only the backend it was built for" % (described(legacy), described(nft)))
+    if default:
+        detail += "; `iptables` on this host is the %s variant, so rules in the other one are invisible to " \
+                  "`iptables -L` and to whatever calls plain iptables" % default
+    if name == "kubernetes":
+        detail += "; kube-proxy writes to one of them, and the other's rules still apply (kubernetes#71305)"
+    elif name == "container":
+        detail += "; %s writes its rules to one of them" % " and ".join(env["container_runtimes"])
+    ev = []
+    for item in legacy + nft:
+        first = item.get("first") or {}
+        ev.append(evidence(item["source"], first.get("line"), first.get("text") or "%d rules" % item["rules"]))
+    return [make_finding("IPTABLES_BACKEND_MIXED", rule("IPTABLES_BACKEND_MIXED", name), detail + ".", ev)]
+
+
+FORWARDING_CHECKS = FORWARDING_CHECKS + (check_iptables_backend_mixed,)

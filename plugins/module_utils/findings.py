@@ -187,6 +187,16 @@ CATALOGUE = {
         "references": ["https://github.com/coreos/bugs/issues/1205", "https://github.com/moby/moby/issues/15630",
                        "man:systemd.network(5)"],
     },
+    "IPTABLES_BACKEND_MIXED": {
+        "title": "iptables-legacy and iptables-nft both hold rules",
+        "role": None,
+        "remediation": "Pick one backend for every tool on the host (update-alternatives --set iptables "
+                       "/usr/sbin/iptables-nft or -legacy, and the same for ip6tables), move the rules of the other "
+                       "into it (iptables-legacy-save | iptables-nft-restore), flush the old backend, and restart "
+                       "what writes rules (dockerd, kube-proxy, the firewall service) so each writes to the same one.",
+        "references": ["https://github.com/kubernetes/kubernetes/issues/71305",
+                       "https://github.com/kubernetes-sigs/iptables-wrappers"],
+    },
 }
 
 
@@ -367,6 +377,16 @@ RULES = {
     ("NETWORKD_MANAGES_CONTAINER_LINKS", "matches_pattern"): (
         "medium", "medium", "https://github.com/coreos/bugs/issues/1205: a catch-all [Match] Name= takes every "
                             "veth a container start creates"),
+    ("IPTABLES_BACKEND_MIXED", "kubernetes"): (
+        "high", "high", "https://github.com/kubernetes/kubernetes/issues/71305 (kube-proxy in one backend, the "
+                        "host's rules in the other: both are evaluated and neither sees the other); "
+                        "node-problem-detector iptables_mode.sh"),
+    ("IPTABLES_BACKEND_MIXED", "container"): (
+        "high", "medium", "kubernetes#71305, kube-router#1069: a runtime writes its NAT and FORWARD rules to one "
+                          "backend while the other's DROP or policy still applies"),
+    ("IPTABLES_BACKEND_MIXED", "both"): (
+        "medium", "medium", "kubernetes-sigs/iptables-wrappers: both backends hold rules, so a packet must pass "
+                            "both and each tool shows only half of the firewall"),
 }
 
 
