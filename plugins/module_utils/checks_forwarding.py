@@ -168,7 +168,8 @@ def _rp_setting_for(facts, name):
     found = []
     for key, setting in configured.items():
         middle = key[len("net.ipv4.conf."):-len(".rp_filter")]
-        if middle == name or (middle not in ("all", "default") and fnmatch.fnmatchcase(name, middle)):
+        # systemd-sysctl expands a glob (net.ipv4.conf.*.rp_filter) over every conf/ entry, all included.
+        if middle == name or (any(ch in middle for ch in "*?[") and fnmatch.fnmatchcase(name, middle)):
             found.append(dict(setting, key=key))
     return max(found, key=_setting_order) if found else None
 
@@ -222,6 +223,19 @@ def check_rp_filter_conflict(facts):
                         "Calico release that still checks it, FELIX_IGNORELOOSERPF=true, which gives up Calico's "
                         "anti-spoofing), then `sysctl --system`." % (
                             (setting or {}).get("file") or "/usr/lib/sysctl.d/50-default.conf")))
+    pending = _rp_setting_for(facts, "all")
+    if calico and all_value != 2 and pending and str(pending.get("value")).strip() == "2":
+        findings.append(make_finding(
+            "RP_FILTER_CONFLICT", rule("RP_FILTER_CONFLICT", "calico_loose_pending"),
+            "net.ipv4.conf.all.rp_filter is %d now, but %s:%s sets %s = 2%s, which systemd-sysctl applies at the "
+            "next boot: on a Calico node (%s) felix releases that still check it then refuse to start." % (
+                all_value, pending.get("file"), pending.get("line"), pending["key"],
+                " (systemd 240+ ships this loose default, systemd#10971)"
+                if (pending.get("file") or "").endswith("/50-default.conf") else "", ", ".join(calico)),
+            [evidence(pending.get("file"), pending.get("line"), "%s = %s" % (pending["key"], pending.get("value"))),
+             evidence("/proc/sys/net/ipv4/conf/all/rp_filter", None, all_value),
+             evidence(calico[0], None, "Calico present")],
+            title="rp_filter turns loose (2) at the next boot on a Calico node"))
     types = routing.get("interface_types") or {}
     strict = []
     for name in sorted(values):

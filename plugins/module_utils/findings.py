@@ -357,6 +357,9 @@ RULES = {
                             "unless IgnoreLooseRPF), felix#2082 (systemd v240 50-default.conf sets 2, systemd#10971); "
                             "libcalico-go#1181 (Dec 2019) dropped the check for an iptables RPF rule, so newer "
                             "releases start; the release is not known here"),
+    ("RP_FILTER_CONFLICT", "calico_loose_pending"): (
+        "low", "medium", "felix#2082: systemd's 50-default.conf sets all.rp_filter = 2 again at every boot; only "
+                         "felix releases before libcalico-go#1181 (Dec 2019) refuse it"),
     ("RP_FILTER_CONFLICT", "tunnel_strict_dropping"): (
         "medium", "high", "IPReversePathFilter (LINUX_MIB_IPRPFILTER, /proc/net/netstat) counts packets rp_filter "
                           "dropped; docs.kernel.org ip-sysctl rp_filter: the max of conf/all and conf/IF is used, "

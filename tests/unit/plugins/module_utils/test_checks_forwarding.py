@@ -182,7 +182,27 @@ def test_loose_rp_filter_without_calico_and_strict_with_calico_are_nothing(tree)
     assert found(Gatherer(tree).run(), "RP_FILTER_CONFLICT") == []
     write(tree, "/var/lib/calico/nodename", "node-1\n")
     write(tree, "/proc/sys/net/ipv4/conf/all/rp_filter", "1\n")
+    os.remove(os.path.join(tree, "usr/lib/sysctl.d/50-default.conf"))  # else 2 is pending: next test
     assert found(Gatherer(tree).run(), "RP_FILTER_CONFLICT") == []
+
+
+def test_loose_rp_filter_pending_at_boot_on_a_calico_node(tree):
+    write(tree, "/usr/lib/sysctl.d/50-default.conf", fixture("50-default.conf"))
+    write(tree, "/etc/cni/net.d/10-calico.conflist", '{"name": "k8s-pod-network", "plugins": [{"type": "calico"}]}\n')
+    write(tree, "/proc/sys/net/ipv4/conf/all/rp_filter", "1\n")  # someone ran sysctl -w
+    finding = only(Gatherer(tree).run(), "RP_FILTER_CONFLICT")
+    assert finding["severity"] == "low" and "next boot" in finding["title"]
+    assert finding["evidence"][0] == {"file": "/usr/lib/sysctl.d/50-default.conf", "line": 25,
+                                      "value": "net.ipv4.conf.all.rp_filter = 2"}
+    # an /etc file that sorts after 50-default.conf and sets 1 wins: nothing pending
+    write(tree, "/etc/sysctl.d/90-calico.conf", "net.ipv4.conf.all.rp_filter = 1\n")
+    assert found(Gatherer(tree).run(), "RP_FILTER_CONFLICT") == []
+
+
+def test_a_glob_key_sets_all_too(facts):
+    facts["routing"].update(rp_filter={"all": 1}, calico=["/var/lib/calico/nodename"], rp_filter_configured={
+        "net.ipv4.conf.*.rp_filter": {"value": "2", "file": "/usr/lib/sysctl.d/50-default.conf", "line": 26}})
+    assert only(facts, "RP_FILTER_CONFLICT")["evidence"][0]["line"] == 26
 
 
 def wireguard(facts, all_value, iface_value, drops=None):
