@@ -213,3 +213,21 @@ CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
     {"plugin": "kernel", "argv": KERNEL_LOG_DMESG_ARGV},
 )
 CAPTURE_FILES = CAPTURE_FILES + (UPTIME_FILE,)
+
+# The routing facts (gather_routing): rp_filter per interface and the counter of
+# what it dropped (TcpExt IPReversePathFilter), and the files only Calico writes:
+# calico-node's /var/lib/calico/nodename and the CNI installer's network config.
+RP_FILTER_FILES = ("/proc/sys/net/ipv4/conf/*/rp_filter",)
+NETSTAT_FILE = "/proc/net/netstat"
+CALICO_FILES = ("/var/lib/calico/nodename", "/etc/cni/net.d/10-calico.conflist", "/etc/cni/net.d/10-calico.conf")
+CAPTURE_FILES = CAPTURE_FILES + RP_FILTER_FILES + (NETSTAT_FILE,) + CALICO_FILES
+
+# Each iptables backend's rules (gather_backends, IPTABLES_BACKEND_MIXED): the legacy
+# tools only read the tables /proc/net/ip_tables_names lists; the nft ones need nf_tables.
+CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
+    {"plugin": "networking", "argv": ["iptables", "--version"]},
+    {"plugin": "networking", "argv": ["iptables-legacy-save"], "requires_module": "ip_tables"},
+    {"plugin": "networking", "argv": ["ip6tables-legacy-save"], "requires_module": "ip6_tables"},
+    {"plugin": "networking", "argv": ["iptables-nft-save"], "requires_module": "nf_tables"},
+    {"plugin": "networking", "argv": ["ip6tables-nft-save"], "requires_module": "nf_tables"},
+)

@@ -11,6 +11,7 @@ bridges exist, most on Kubernetes nodes and container hosts.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_forwarding import FORWARDING_CHECKS
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_kernel_log import KERNEL_LOG_CHECKS
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import (
     evidence,
@@ -701,7 +702,7 @@ ALL_CHECKS = (
     check_interface_forwarding,
     check_conntrack,
     check_crash_dumps,
-) + KERNEL_LOG_CHECKS
+) + KERNEL_LOG_CHECKS + FORWARDING_CHECKS
 
 
 def run_checks(facts, extra_kernel_entries=()):

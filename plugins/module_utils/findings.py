@@ -152,6 +152,51 @@ CATALOGUE = {
                        "workaround some kernels need.",
         "references": ["https://github.com/moby/moby/issues/5618"],
     },
+    "IP_FORWARD_DISABLED": {
+        "title": "IPv4 forwarding is off on a host that routes",
+        "role": None,
+        "remediation": "Set net.ipv4.ip_forward = 1 in a sysctl.d file that sorts after the one that sets 0 (a "
+                       "hardening benchmark asks for 0 only on hosts that are not routers), then `sysctl --system`; "
+                       "on a Kubernetes node kubeadm's preflight requires 1.",
+        "references": ["https://github.com/debops/debops/issues/1878",
+                       "https://github.com/canonical/microk8s/issues/267", "man:sysctl.d(5)"],
+    },
+    "RP_FILTER_CONFLICT": {
+        "title": "Reverse-path filtering conflicts with how this host routes",
+        "role": None,
+        "remediation": "The kernel uses the larger of conf/all and conf/IF rp_filter: keep all at the weakest "
+                       "value any interface needs and set strict (1) or loose (2) per interface in a sysctl.d file "
+                       "that sorts after the one that sets it (systemd 240+ ships 50-default.conf with 2).",
+        "references": ["https://docs.kernel.org/networking/ip-sysctl.html",
+                       "https://github.com/projectcalico/felix/issues/2082"],
+    },
+    "CONNTRACK_HASHSIZE_SMALL": {
+        "title": "The conntrack hash table is far smaller than the table maximum",
+        "role": "nfdoctor.netfilter.conntrack_hygiene",
+        "remediation": "Set the hash size to nf_conntrack_max / 4 (/sys/module/nf_conntrack/parameters/hashsize "
+                       "now, 'options nf_conntrack hashsize=N' in /etc/modprobe.d for the next load).",
+        "references": ["https://docs.kernel.org/networking/nf_conntrack-sysctl.html"],
+    },
+    "NETWORKD_MANAGES_CONTAINER_LINKS": {
+        "title": "systemd-networkd manages links that a container runtime owns",
+        "role": None,
+        "remediation": "Add a .network file that sorts before the one that matches (e.g. "
+                       "/etc/systemd/network/00-container-links.network with [Match] Name=docker0 veth* cni* "
+                       "flannel* cali* and [Link] Unmanaged=yes), or narrow that file's [Match]; then "
+                       "`networkctl reload`.",
+        "references": ["https://github.com/coreos/bugs/issues/1205", "https://github.com/moby/moby/issues/15630",
+                       "man:systemd.network(5)"],
+    },
+    "IPTABLES_BACKEND_MIXED": {
+        "title": "iptables-legacy and iptables-nft both hold rules",
+        "role": None,
+        "remediation": "Pick one backend for every tool on the host (update-alternatives --set iptables "
+                       "/usr/sbin/iptables-nft or -legacy, and the same for ip6tables), move the rules of the other "
+                       "into it (iptables-legacy-save | iptables-nft-restore), flush the old backend, and restart "
+                       "what writes rules (dockerd, kube-proxy, the firewall service) so each writes to the same one.",
+        "references": ["https://github.com/kubernetes/kubernetes/issues/71305",
+                       "https://github.com/kubernetes-sigs/iptables-wrappers"],
+    },
 }
 
 
@@ -279,6 +324,72 @@ RULES = {
                             "evictions of a full table (drop also counts clash failures before 5.10, "
                             "bc92470413f3)"),
     ("CONNTRACK_TABLE_NEAR_FULL", "near"): ("high", "high", "docs.kernel.org nf_conntrack-sysctl"),
+    ("IP_FORWARD_DISABLED", "kubernetes_off"): (
+        "critical", "high", "kubeadm preflight refuses a node whose /proc/sys/net/ipv4/ip_forward is not 1 "
+                            "(cmd/kubeadm/app/preflight/checks.go); pod traffic leaving the node is dropped"),
+    ("IP_FORWARD_DISABLED", "container_off"): (
+        "high", "high", "moby: dockerd sets ip_forward=1 only when it starts (--ip-forward); with 0 containers on "
+                        "bridge networks cannot reach past the host (moby#14185)"),
+    ("IP_FORWARD_DISABLED", "libvirt_off"): (
+        "high", "medium", "libvirt's network driver turns ip_forward on when it starts a NAT/routed network; "
+                          "with 0 the guests cannot leave the host"),
+    ("IP_FORWARD_DISABLED", "configured_on_off"): (
+        "high", "medium", "sysctl.d asks for 1 and the kernel has 0: something turned it off after boot "
+                          "(systemd-networkd IPv4Forwarding=no, systemd#31423; a script)"),
+    ("IP_FORWARD_DISABLED", "nat_off"): (
+        "medium", "medium", "NAT rules translate forwarded traffic, which ip_forward=0 drops before they see it "
+                            "(docs.kernel.org ip-sysctl ip_forward)"),
+    ("IP_FORWARD_DISABLED", "pending_kubernetes"): (
+        "high", "high", "https://github.com/canonical/microk8s/issues/267 and debops#1878: a hardening sysctl.d "
+                        "file sets ip_forward=0; systemd-sysctl applies it at boot and on every `sysctl --system`, "
+                        "and nothing on a Kubernetes node sets it back"),
+    ("IP_FORWARD_DISABLED", "pending_container"): (
+        "medium", "high", "https://github.com/debops/debops/issues/1878: dockerd sets ip_forward=1 again only when "
+                          "it starts, so a `sysctl --system` while it runs cuts container traffic until it restarts"),
+    ("IP_FORWARD_DISABLED", "pending_forwarding"): (
+        "medium", "medium", "the host forwards now (NAT rules, ForwDatagrams) and the sysctl.d winner turns it off "
+                            "at the next boot (man:sysctl.d(5): later files win)"),
+    ("IP_FORWARD_DISABLED", "pending_restored"): (
+        "low", "medium", "systemd-networkd with IPForward=yes/IPv4Forwarding=yes turns forwarding on again when it "
+                         "starts, after systemd-sysctl: only `sysctl --system` at run time cuts it"),
+    ("RP_FILTER_CONFLICT", "calico_loose"): (
+        "medium", "medium", "https://github.com/projectcalico/felix/pull/1322 (felix exits when all.rp_filter is 2 "
+                            "unless IgnoreLooseRPF), felix#2082 (systemd v240 50-default.conf sets 2, systemd#10971); "
+                            "libcalico-go#1181 (Dec 2019) dropped the check for an iptables RPF rule, so newer "
+                            "releases start; the release is not known here"),
+    ("RP_FILTER_CONFLICT", "calico_loose_pending"): (
+        "low", "medium", "felix#2082: systemd's 50-default.conf sets all.rp_filter = 2 again at every boot; only "
+                         "felix releases before libcalico-go#1181 (Dec 2019) refuse it"),
+    ("RP_FILTER_CONFLICT", "tunnel_strict_dropping"): (
+        "medium", "high", "IPReversePathFilter (LINUX_MIB_IPRPFILTER, /proc/net/netstat) counts packets rp_filter "
+                          "dropped; docs.kernel.org ip-sysctl rp_filter: the max of conf/all and conf/IF is used, "
+                          "loose mode is recommended for asymmetric routing"),
+    ("RP_FILTER_CONFLICT", "tunnel_strict"): (
+        "low", "low", "docs.kernel.org ip-sysctl rp_filter: strict mode drops a packet whose reverse path is "
+                      "another interface; tunnels with symmetric routes pass, overlays and policy routing may not"),
+    ("CONNTRACK_HASHSIZE_SMALL", "near_full"): (
+        "medium", "medium", "kube-proxy sets hashsize = max/4 (cmd/kube-proxy/app/conntrack.go); a nearly full "
+                            "table over a small hash walks long bucket chains on every packet's lookup"),
+    ("CONNTRACK_HASHSIZE_SMALL", "filling"): (
+        "low", "medium", "more entries per bucket than the max/4 kube-proxy and the kernel intend already"),
+    ("CONNTRACK_HASHSIZE_SMALL", "idle"): (
+        "info", "high", "the table is nearly empty: the small hash costs nothing until it fills"),
+    ("NETWORKD_MANAGES_CONTAINER_LINKS", "managing_now"): (
+        "high", "medium", "https://github.com/moby/moby/issues/15630 and coreos/bugs#1205: networkd configuring "
+                          "docker0/veths (addresses, DHCP, forwarding=0 on 219-227) cuts container traffic"),
+    ("NETWORKD_MANAGES_CONTAINER_LINKS", "matches_pattern"): (
+        "medium", "medium", "https://github.com/coreos/bugs/issues/1205: a catch-all [Match] Name= takes every "
+                            "veth a container start creates"),
+    ("IPTABLES_BACKEND_MIXED", "kubernetes"): (
+        "high", "high", "https://github.com/kubernetes/kubernetes/issues/71305 (kube-proxy in one backend, the "
+                        "host's rules in the other: both are evaluated and neither sees the other); "
+                        "node-problem-detector iptables_mode.sh"),
+    ("IPTABLES_BACKEND_MIXED", "container"): (
+        "high", "medium", "kubernetes#71305, kube-router#1069: a runtime writes its NAT and FORWARD rules to one "
+                          "backend while the other's DROP or policy still applies"),
+    ("IPTABLES_BACKEND_MIXED", "both"): (
+        "medium", "medium", "kubernetes-sigs/iptables-wrappers: both backends hold rules, so a packet must pass "
+                            "both and each tool shows only half of the firewall"),
 }
 
 

@@ -115,6 +115,8 @@ SECTIONS = (
     ("schedules", {"conntrack_flush_jobs": []}),
     ("environment", {"environment": None}),
     ("kernel_log", {"kernel_log": None}),
+    ("routing", {"routing": None}),
+    ("iptables_backends", {"iptables_backends": None}),
 )
 # What the facts document keeps of one list or string: a hostile tree of a
 # million directive lines must not become a 140 MB report.
@@ -788,6 +790,19 @@ class Gatherer(object):
                                          "syslog}); kernel-log findings were not checked")
         summary["uptime"] = uptime
         self.facts["kernel_log"] = summary if boot else None
+
+    # ------------------------------------------------------------ routing
+    def _gather_routing(self):
+        # rp_filter, Calico, networkd Unmanaged=: gather_routing.py (imported here, when needed).
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather_routing import gather_routing
+        self.facts["routing"] = gather_routing(self)
+
+    def _gather_iptables_backends(self):
+        # Rules per iptables backend (legacy, nft): gather_backends.py, imported when needed.
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather_backends import (
+            gather_iptables_backends,
+        )
+        self.facts["iptables_backends"] = gather_iptables_backends(self)
 
 
 def _has_log_lines(text):

@@ -291,6 +291,20 @@ ansible_facts:
             C(unregister_netdevice). Null when no log was found.
           type: dict
           returned: always
+        routing:
+          description: C(rp_filter) (all, default and each interface, from /proc/sys/net/ipv4/conf),
+            C(rp_filter_configured) (the sysctl.d lines that set it, with C(file) and C(line)),
+            C(rp_filter_drops) (TcpExt IPReversePathFilter), C(interface_types), C(calico) (files and
+            link names only Calico creates) and C(networkd_unmanaged) (the winning [Link] Unmanaged= per
+            .network file).
+          type: dict
+          returned: always
+        iptables_backends:
+          description: C(default) (the variant of plain iptables, nf_tables or legacy), C(legacy) and C(nft)
+            (per -save tool, C(rules) counted, C(tables) holding them, the C(first) rule line) and
+            C(legacy_tables).
+          type: dict
+          returned: always
         findings:
           description: What is wrong, worst first.
           type: list

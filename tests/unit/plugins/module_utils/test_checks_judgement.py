@@ -313,6 +313,7 @@ def test_conntrack_table_near_full(release, count, drop, early, severity, source
 # ------------------------------------------------------ bridges: BR_NETFILTER_*
 def libvirt_nat(facts):
     facts["environment"]["libvirt"] = True
+    facts["forwarding"]["ipv4"] = 1  # libvirtd turns ip_forward on to start a NAT network
     return bridge(nat(facts), "virbr0", "libvirt_network", ["virbr0-nic", "vnet0"], mode="nat")
 
 
