@@ -706,10 +706,22 @@ ALL_CHECKS = (
 
 
 def run_checks(facts, extra_kernel_entries=()):
-    """Every finding for ``facts``, worst first."""
+    """Every finding for ``facts``, worst first.
+
+    One check that trips over an odd facts document (a hostile tree, a bug)
+    costs only its own findings: the failure goes into ``facts["errors"]`` as
+    ``check:<name>`` and the other checks still run.
+    """
     findings = []
-    for check in ALL_CHECKS:
-        findings.extend(check(facts))
-    findings.extend(check_known_bad_kernels(facts, extra_kernel_entries))
+    checks = [(c.__name__, c, ()) for c in ALL_CHECKS]
+    checks.append(("check_known_bad_kernels", check_known_bad_kernels, (extra_kernel_entries,)))
+    for name, check, args in checks:
+        try:
+            findings.extend(check(facts, *args))
+        except Exception as exc:  # noqa: BLE001 - the rest of the audit must survive one check
+            errors = facts.setdefault("errors", []) if isinstance(facts, dict) else []
+            if isinstance(errors, list):
+                errors.append({"source": "check:%s" % name,
+                               "message": "internal error %s: %s" % (type(exc).__name__, exc)})
     findings.sort(key=lambda f: (-severity_rank(f["severity"]), f["id"]))
     return findings

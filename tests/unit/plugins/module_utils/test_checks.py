@@ -404,3 +404,16 @@ def test_networkd_257_ipforward_left_beside_ipv4forwarding_is_no_finding(facts):
     assert found["NETWORKD_FORWARDING_RESET"] == "critical"  # networkd.conf's host-wide IPv4Forwarding=no
     facts["networkd"]["conf"]["settings"]["IPv4Forwarding"]["value"] = "yes"  # the role's override drop-in
     assert "NETWORKD_FORWARDING_RESET" not in ids(facts)
+
+
+def test_one_crashing_check_costs_only_its_own_findings(facts, monkeypatch):
+    from ansible_collections.nfdoctor.netfilter.plugins.module_utils import checks
+
+    def broken(_facts):
+        raise KeyError("match")
+
+    facts["forwarding"]["interfaces"]["ens3"]["ipv4"] = 0  # INTERFACE_FORWARDING_OFF from another check
+    monkeypatch.setattr(checks, "ALL_CHECKS", [broken] + list(checks.ALL_CHECKS))
+    found = checks.run_checks(facts)
+    assert "INTERFACE_FORWARDING_OFF" in [f["id"] for f in found]
+    assert {"source": "check:broken", "message": "internal error KeyError: 'match'"} in facts["errors"]
