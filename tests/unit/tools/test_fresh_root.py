@@ -29,7 +29,7 @@ def test_cache_key_changes_with_every_input():
     base = fresh.cache_key()
     assert fresh.cache_key(list(fresh.PACKAGES) + ["kmod"]) != base
     assert fresh.cache_key(suite="trixie") != base
-    assert fresh.cache_key(variant="apt") != base
+    assert fresh.cache_key(variant="minbase") != base
     assert fresh.cache_key(sources=["deb http://example.invalid/debian bookworm main"]) != base
     assert fresh.cache_key(version="999") != base
 
@@ -41,14 +41,14 @@ def test_cache_dir_follows_xdg_then_home():
 
 
 def test_base_tarball_name_carries_suite_variant_and_key():
-    assert fresh.base_tarball("/c", "abc") == "/c/bookworm-minimal-abc.tar"
+    assert fresh.base_tarball("/c", "abc") == "/c/bookworm-apt-abc.tar"
 
 
 # -- mmdebstrap ---------------------------------------------------------------
 
 def test_mmdebstrap_builds_a_minimal_root_with_only_the_readme_packages():
     args = fresh.mmdebstrap_args("/c/base.tar")
-    assert args[:4] == ["mmdebstrap", "--mode=root", "--variant=minimal", "--format=tar"]
+    assert args[:4] == ["mmdebstrap", "--mode=root", "--variant=apt", "--format=tar"]
     include = [a for a in args if a.startswith("--include=")]
     assert include == ["--include=ca-certificates,gcc,git,make,python3,python3-pip,python3-venv"]
     assert args[5:7] == ["bookworm", "/c/base.tar"]
