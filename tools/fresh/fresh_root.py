@@ -81,6 +81,12 @@ LOCAL_PIP_VARIABLES = frozenset({"PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_N
                                  "PIP_CONFIG_FILE"})
 PASSED_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "TERM")
 
+# CA certificates added on this machine (update-ca-certificates' local
+# directory). HTTPS from machines of this kind goes through an egress proxy
+# whose CA is installed here; a fresh machine of this kind has it too, and
+# without it pip cannot reach PyPI ("self-signed certificate in certificate chain").
+LOCAL_CA_DIR = "/usr/local/share/ca-certificates"
+
 STALE_PREFIX = "nfdoctor-fresh-"
 
 
@@ -448,6 +454,14 @@ def prepare_root(root: str, tarball: str, repo: str, shared: str | None) -> str:
     if os.path.islink(resolv) or os.path.exists(resolv):
         os.unlink(resolv)   # never write through a link that points out of the root
     shutil.copyfile("/etc/resolv.conf", resolv)
+    local_cas = sorted(n for n in os.listdir(LOCAL_CA_DIR) if n.endswith(".crt")) if os.path.isdir(LOCAL_CA_DIR) else []
+    if local_cas:
+        log(f"adding this machine's local CA certificates: {', '.join(local_cas)}")
+        target = os.path.join(root, LOCAL_CA_DIR.lstrip("/"))
+        os.makedirs(target, exist_ok=True)
+        for name in local_cas:
+            shutil.copyfile(os.path.join(LOCAL_CA_DIR, name), os.path.join(target, name))
+        _run(["chroot", root, "update-ca-certificates"], stdout=subprocess.DEVNULL)
     for path in PIP_CONFIG_FILES:
         if os.path.isdir(path):
             shutil.copytree(path, os.path.join(root, path.lstrip("/")), dirs_exist_ok=True)
@@ -522,6 +536,8 @@ def run(repo: str, shared: str | None, keep_going: bool, workdir: str) -> int:
     remove_stale_roots(workdir)
     root = tempfile.mkdtemp(prefix=STALE_PREFIX, dir=workdir)
     results: list[Result] = []
+    tracker = None       # while make test runs
+    per_target: list[Result] = []
     env = chroot_environment(os.environ)
     pyenv = PYENV_DIR if os.path.isdir(PYENV_DIR) else None
     try:
@@ -543,24 +559,29 @@ def run(repo: str, shared: str | None, keep_going: bool, workdir: str) -> int:
         rc = run_in_root(root, "make --trace test", env, on_line=tracker.feed)
         test_seconds = time.monotonic() - test_started
         per_target = tracker.close(rc)
+        stopped_at = tracker.failed
+        tracker = None
         results.append(Result("make test", "passed" if rc == 0 else "failed", test_seconds,
-                              "" if rc == 0 else f"exit {rc}; stopped at {tracker.failed}"))
+                              "" if rc == 0 else f"exit {rc}; stopped in {stopped_at}"))
         if rc != 0 and keep_going:
             # make test stops at the first failure; run each remaining target on its own
             # so one broken area does not hide the state of all the others.
             for result in per_target:
                 if result.status != "not run":
                     continue
-                log(f"== make {result.name} (separately: make test stopped at {tracker.failed})")
+                log(f"== make {result.name} (separately: make test stopped in {stopped_at})")
+                result.note = "run separately after make test stopped"
                 target_started = time.monotonic()
                 target_rc = run_in_root(root, f"make {result.name}", env)
                 result.status = "passed" if target_rc == 0 else "failed"
                 result.seconds = time.monotonic() - target_started
-                result.note = "run separately after make test stopped"
-        results.extend(Result("  " + r.name, r.status, r.seconds, r.note) for r in per_target)
-    except Interrupted as exc:
-        log(f"interrupted ({exc}): cleaning up")
-        results.append(Result("(interrupted)", "failed", None, str(exc)))
+    except (Interrupted, FreshError) as exc:
+        what = f"interrupted ({exc})" if isinstance(exc, Interrupted) else str(exc)
+        log(f"{what}: cleaning up")
+        results.append(Result("(aborted)", "failed", None, what))
+        if tracker is not None:
+            # make test was running: what finished before the interrupt.
+            per_target = tracker.close(130)
     finally:
         # Ignore further signals while cleaning up: a second Ctrl-C must not leave mounts behind.
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -568,6 +589,7 @@ def run(repo: str, shared: str | None, keep_going: bool, workdir: str) -> int:
         stop_processes_in_root(root)
         remove_root(root)
         log(f"removed {root}")
+    results.extend(Result("  " + r.name, r.status, r.seconds, r.note) for r in per_target)
     print()
     print(summary_table(results))
     ok = overall_ok([r for r in results if not r.name.startswith(" ")])
