@@ -70,14 +70,15 @@ def test_apt_sources_are_a_fresh_debian_12s_main_updates_and_security():
 
 def test_mount_plan_binds_what_the_vm_and_fleet_tests_need_in_order():
     plan = fresh.mount_plan("/r/build/shared", "/root/.pyenv")
-    assert [m.target for m in plan] == ["/proc", "/sys", "/dev", "/dev/pts", "/run", "/root/.pyenv", "/build/shared"]
+    assert [m.target for m in plan] == ["/", "/proc", "/sys", "/dev", "/dev/pts", "/run", "/root/.pyenv",
+                                        "/build/shared"]
     # /dev before /dev/pts: the inner mount must come after the outer one.
     read_only = {m.target for m in plan if m.read_only}
     assert read_only == {"/root/.pyenv", "/build/shared"}
 
 
 def test_mount_plan_without_pyenv_or_shared_has_only_the_system_mounts():
-    assert [m.target for m in fresh.mount_plan(None, None)] == ["/proc", "/sys", "/dev", "/dev/pts", "/run"]
+    assert [m.target for m in fresh.mount_plan(None, None)] == ["/", "/proc", "/sys", "/dev", "/dev/pts", "/run"]
 
 
 def test_mount_commands_recursive_binds_are_slaves_and_read_only_is_a_remount():
@@ -92,6 +93,13 @@ def test_mount_commands_recursive_binds_are_slaves_and_read_only_is_a_remount():
         ["mount", "-o", "remount,bind,ro", "/r/build/shared"],
     ]
     assert fresh.mount_commands(fresh.Mount("/proc", "/proc"), "/r") == [["mount", "--bind", "/proc", "/r/proc"]]
+
+
+def test_the_root_is_bound_onto_itself_first_so_slash_is_a_mount_point():
+    # ip netns exec runs `mount --make-rslave /`: EINVAL when / is a plain directory.
+    first = fresh.mount_plan(None, None)[0]
+    assert first.target == "/" and first.source is None
+    assert fresh.mount_commands(first, "/var/tmp/r") == [["mount", "--bind", "/var/tmp/r", "/var/tmp/r"]]
 
 
 # -- environment inside the root ----------------------------------------------
