@@ -41,7 +41,9 @@ def test_every_test_target_depends_on_system_deps_itself():
     # `make test-remediate` alone, on a fresh machine, must install kmod too.
     rules, variables = _make_database()
     assert variables["TEST_TARGETS"], "no TEST_TARGETS found in make's database"
-    test_rules = [name for name in rules if name.startswith("test-")]
+    # test-fresh runs everything inside a throwaway root (mk/05-fresh.mk), whose
+    # own `make test` installs the packages there; it calls no test tool here.
+    test_rules = [name for name in rules if name.startswith("test-") and name != "test-fresh"]
     missing = [name for name in test_rules if "system-deps" not in rules[name]]
     assert not missing, "test targets without system-deps: %s" % missing
 
