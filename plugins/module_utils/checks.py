@@ -15,6 +15,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_forwardi
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_kernel_log import KERNEL_LOG_CHECKS
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import (
     evidence,
+    fact,
     make_finding,
     rule,
     severity_rank,
@@ -36,18 +37,10 @@ NEAR_FULL_RATIO = 0.8
 CRITICAL_FULL_RATIO = 0.95
 
 
-def _g(facts, *keys):
-    """facts[k1][k2]... or None when any level is missing."""
-    value = facts
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _kernel_text(facts):
-    return _g(facts, "kernel", "release") or "unknown kernel"
+    return fact(facts, "kernel", "release") or "unknown kernel"
 
 
 def _container_host(facts):
@@ -85,7 +78,7 @@ def _exists_on_kernel(facts, name):
         return True
     available = mods.get("available")
     if available is None:
-        if name in ("nf_conntrack_ipv4", "nf_conntrack_ipv6") and _g(facts, "kernel", "version"):
+        if name in ("nf_conntrack_ipv4", "nf_conntrack_ipv6") and fact(facts, "kernel", "version"):
             merged = has_feature(facts["kernel"], "conntrack_l3proto_merged")
             return None if merged is None else not merged
         return None
@@ -157,12 +150,12 @@ def _module_rule(module, kinds, exists, loaded, stuck, users, loop_possible):
 
 
 def check_conntrack_modules(facts):
-    modprobe = _g(facts, "modules", "modprobe")
+    modprobe = fact(facts, "modules", "modprobe")
     if not modprobe:
         return []
     view = dict(modprobe, problems=[])
     users = _conntrack_users(facts)
-    stuck = [p for p in _g(facts, "processes", "stuck") or [] if p.get("matched_path") == "module_request"]
+    stuck = [p for p in fact(facts, "processes", "stuck") or [] if p.get("matched_path") == "module_request"]
     loop_possible = _l3_loop_possible(facts)
     findings = []
     for module in CONNTRACK_FAMILY:
@@ -203,7 +196,7 @@ def _module_stuck_rule(facts, processes):
     if ages and max(ages) >= STUCK_MIN_AGE:
         return "stuck_aged"
     in_l3_loop = any(f.get("symbol") == "nf_ct_l3proto_try_module_get" for p in processes for f in p.get("stack") or [])
-    view = dict(_g(facts, "modules", "modprobe") or {}, problems=[])
+    view = dict(fact(facts, "modules", "modprobe") or {}, problems=[])
     blocked = any(disabling_directives(view, m) for m in L3_ALIAS_MODULES)
     if in_l3_loop and blocked and _l3_loop_possible(facts) is not False:
         return "stuck_corroborated"
@@ -221,7 +214,7 @@ def _process_text(p, where):
 
 def check_stuck_processes(facts):
     findings = []
-    stuck = _g(facts, "processes", "stuck") or []
+    stuck = fact(facts, "processes", "stuck") or []
     module = [p for p in stuck if p.get("matched_path") == "module_request" and p.get("state") == "D"]
     if module:
         findings.append(make_finding(
@@ -380,7 +373,7 @@ def check_br_netfilter(facts):
 # ------------------------------------------------------------ forwarding
 def _forwarding_configured(facts):
     """The sysctl.d setting that asks for IPv4 forwarding, or None."""
-    configured = _g(facts, "forwarding", "configured") or {}
+    configured = fact(facts, "forwarding", "configured") or {}
     for key in ("net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"):
         setting = configured.get(key)
         if setting and setting.get("value") in ("1", "yes", "true"):
@@ -390,7 +383,7 @@ def _forwarding_configured(facts):
 
 def _forwarding_wanted(facts):
     """Live ip_forward=1, sysctl.d asking for it, or a container host (dockerd sets it)."""
-    return (_g(facts, "forwarding", "ipv4") == 1 or _forwarding_configured(facts) is not None
+    return (fact(facts, "forwarding", "ipv4") == 1 or _forwarding_configured(facts) is not None
             or _container_host(facts))
 
 
@@ -399,10 +392,10 @@ def check_networkd(facts):
     if not networkd.get("installed") or networkd.get("running") is False:
         return []
     version = networkd.get("version")
-    conf = _g(networkd, "conf", "settings") or {}
+    conf = fact(networkd, "conf", "settings") or {}
     findings = []
     wanted = _forwarding_wanted(facts)
-    interfaces_fwd = _g(facts, "forwarding", "interfaces") or {}
+    interfaces_fwd = fact(facts, "forwarding", "interfaces") or {}
     for nfile in networkd.get("network_files") or []:
         if nfile.get("shadowed_by") or not nfile.get("interfaces"):
             continue
@@ -444,7 +437,7 @@ def check_networkd(facts):
                 "NETWORKD_FORWARDING_RESET", rule("NETWORKD_FORWARDING_RESET", "per_link"),
                 "systemd-networkd %s manages %s and will write forwarding=0 to it (%s) while this host is meant "
                 "to forward (live net.ipv4.ip_forward=%s%s)%s." % (
-                    version, links, effect.get("reason"), _g(facts, "forwarding", "ipv4"),
+                    version, links, effect.get("reason"), fact(facts, "forwarding", "ipv4"),
                     ", %s:%s asks for %s" % (wanted_by["file"], wanted_by["line"], wanted_by["value"])
                     if wanted_by else "",
                     "; it is already 0 on %s" % ", ".join(off_now) if off_now else ""),
@@ -497,7 +490,7 @@ def check_interface_forwarding(facts):
     # networkd_forwarding only fixes links systemd-networkd manages; for the
     # others (NetworkManager, a script) no role can help, and the finding says so.
     managed = set()
-    for network_file in _g(facts, "networkd", "network_files") or []:
+    for network_file in fact(facts, "networkd", "network_files") or []:
         if not network_file.get("shadowed_by"):
             managed.update(network_file.get("interfaces") or [])
     if not managed.intersection(off):
@@ -511,7 +504,7 @@ def check_interface_forwarding(facts):
 # -------------------------------------------------------------- conntrack
 def _insert_failed_era(facts):
     """What insert_failed counts on this kernel: 'loss' (before 4.7, from 5.10), 'clashes' (4.7-5.9), None."""
-    version = _g(facts, "kernel", "version")
+    version = fact(facts, "kernel", "version")
     if not version:
         return None
     if [4, 7, 0] <= list(version) < [5, 10, 0]:
@@ -522,8 +515,8 @@ def _insert_failed_era(facts):
 def check_conntrack(facts):
     findings = []
     ct = facts.get("conntrack") or {}
-    totals = _g(ct, "stats", "totals") or {}
-    rates = _g(ct, "rates", "per_second") or {}
+    totals = fact(ct, "stats", "totals") or {}
+    rates = fact(ct, "rates", "per_second") or {}
     jobs = facts.get("conntrack_flush_jobs") or []
     failed = totals.get("insert_failed")
     era = _insert_failed_era(facts)
@@ -541,21 +534,21 @@ def check_conntrack(facts):
         else:
             rule_name = "some"
         detail = "insert_failed = %d (drop = %s) summed over %s CPUs in %s" % (
-            failed, totals.get("drop"), _g(ct, "stats", "cpus"), _g(ct, "stats", "source"))
+            failed, totals.get("drop"), fact(ct, "stats", "cpus"), fact(ct, "stats", "source"))
         if rate is not None:
-            detail += ", rising %.2f/s over %.1f s" % (rate, _g(ct, "rates", "interval"))
+            detail += ", rising %.2f/s over %.1f s" % (rate, fact(ct, "rates", "interval"))
         if era == "clashes":
             detail += "; on kernel %s (4.7-5.9) insert_failed also counts UDP clashes the kernel resolved, so " \
                       "drop is the loss counter%s" % (
                           _kernel_text(facts), ": it is 0, nothing was lost" if not lost else "")
         if jobs:
             detail += "; a scheduled conntrack flush (%s) is the likely cause" % _where(jobs[0])
-        snmp = _g(facts, "forwarding", "snmp_ip") or {}
+        snmp = fact(facts, "forwarding", "snmp_ip") or {}
         if snmp.get("OutDiscards"):
             detail += "; Ip OutDiscards = %d" % snmp["OutDiscards"]
         findings.append(make_finding(
             "CONNTRACK_INSERT_FAILED", rule("CONNTRACK_INSERT_FAILED", rule_name), detail + ".",
-            [evidence(_g(ct, "stats", "source"), None, "insert_failed=%d drop=%s" % (failed, totals.get("drop")))]))
+            [evidence(fact(ct, "stats", "source"), None, "insert_failed=%d drop=%s" % (failed, totals.get("drop")))]))
     if jobs:
         old = has_feature(facts.get("kernel") or {}, "conntrack_l3proto_merged") is False
         severity = rule("CONNTRACK_FLUSH_SCHEDULED", "with_failures" if failed else "old_kernel" if old else "job")
@@ -583,7 +576,7 @@ def check_conntrack(facts):
 
 
 def version_at_least(facts, version):
-    current = _g(facts, "kernel", "version")
+    current = fact(facts, "kernel", "version")
     return bool(current) and list(current) >= list(version)
 
 
@@ -591,11 +584,11 @@ def version_at_least(facts, version):
 def _trigger_in_use(facts, trigger):
     """(in use, reason) for a known-bad entry's trigger."""
     if trigger == "nfqueue":
-        rules = _g(facts, "netfilter_rules", "nfqueue") or []
+        rules = fact(facts, "netfilter_rules", "nfqueue") or []
         return bool(rules), ("%d NFQUEUE rule(s), e.g. %s" % (len(rules), rules[0].get("text")) if rules else
                              "no NFQUEUE rules seen")
     if trigger == "netns":
-        count = _g(facts, "namespaces", "count") or 0
+        count = fact(facts, "namespaces", "count") or 0
         container = _container_host(facts)
         return bool(count or container), ("%d network namespaces in use" % count if count else
                                            "a container runtime creates namespaces" if container else
@@ -604,18 +597,18 @@ def _trigger_in_use(facts, trigger):
         jobs = facts.get("conntrack_flush_jobs") or []
         return bool(jobs), ("a conntrack flush is scheduled (%s)" % _where(jobs[0]) if jobs else "no flush jobs seen")
     if trigger == "nat":
-        return bool(_g(facts, "netfilter_rules", "nat_in_use")), "NAT rules"
+        return bool(fact(facts, "netfilter_rules", "nat_in_use")), "NAT rules"
     return True, "always"
 
 
 def _dumps_with(facts, signature):
-    return [d for d in _g(facts, "crash", "dumps") or [] if d.get("signature") == signature]
+    return [d for d in fact(facts, "crash", "dumps") or [] if d.get("signature") == signature]
 
 
 def _dump_of_running_release(facts, dump):
     """True when the dump names the running release, False when another one, None when it does not say."""
     release = dump.get("release")
-    running = _g(facts, "kernel", "release")
+    running = fact(facts, "kernel", "release")
     if not release or not running:
         return None
     return release == running

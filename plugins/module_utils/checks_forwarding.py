@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import fnmatch
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import evidence, make_finding, rule
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import evidence, fact, make_finding, rule
 
 # conntrack_hygiene's plan (plugins/filter/conntrack_table.py HASH_RESIZE_AT)
 # raises the hash size once max/hashsize passes this; the finding uses the
@@ -35,13 +35,6 @@ TUNNEL_NAME_PATTERNS = ("wg*", "tun*", "tap*", "vxlan*", "flannel.*", "tunl*", "
 FALSE_WORDS = ("0", "no", "false", "off")
 
 
-def _g(facts, *keys):
-    value = facts
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _container_host(facts):
@@ -63,7 +56,7 @@ def _setting_order(setting):
 
 def _configured_forwarding(facts):
     """The sysctl.d setting that decides IPv4 forwarding at the next boot, or None."""
-    configured = _g(facts, "forwarding", "configured") or {}
+    configured = fact(facts, "forwarding", "configured") or {}
     found = [dict(configured[key], key=key) for key in ("net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding")
              if isinstance(configured.get(key), dict)]
     return max(found, key=_setting_order) if found else None
@@ -72,7 +65,7 @@ def _configured_forwarding(facts):
 def _networkd_turns_forwarding_on(facts):
     """.network files (with links) whose settings turn forwarding on at every networkd start."""
     found = []
-    for nfile in _g(facts, "networkd", "network_files") or []:
+    for nfile in fact(facts, "networkd", "network_files") or []:
         effect = nfile.get("forwarding") or {}
         if not nfile.get("shadowed_by") and nfile.get("interfaces") and \
                 effect.get("effective_ipv4_forwarding") == "yes":
@@ -93,7 +86,7 @@ def _forwarding_needs(facts):
     libvirt = _libvirt_routing(facts)
     if libvirt:
         needs.append(("libvirt", "libvirt NAT/routed network(s) on %s route the guests' traffic" % ", ".join(libvirt)))
-    if _g(facts, "netfilter_rules", "nat_in_use"):
+    if fact(facts, "netfilter_rules", "nat_in_use"):
         needs.append(("nat", "NAT rules translate traffic this host routes"))
     return needs
 
@@ -164,7 +157,7 @@ def check_ip_forward_disabled(facts):
 # ------------------------------------------------------------- rp_filter
 def _rp_setting_for(facts, name):
     """The sysctl.d line that sets conf.NAME.rp_filter (or a glob matching NAME), the last one applied."""
-    configured = _g(facts, "routing", "rp_filter_configured") or {}
+    configured = fact(facts, "routing", "rp_filter_configured") or {}
     found = []
     for key, setting in configured.items():
         middle = key[len("net.ipv4.conf."):-len(".rp_filter")]
@@ -347,7 +340,7 @@ def check_networkd_container_links(facts):
     networkd = facts.get("networkd") or {}
     if not networkd.get("installed") or networkd.get("running") is False:
         return []
-    unmanaged = _g(facts, "routing", "networkd_unmanaged") or {}
+    unmanaged = fact(facts, "routing", "networkd_unmanaged") or {}
     links = set(_container_links(facts))
     container = _container_host(facts) or bool(links)
     findings = []

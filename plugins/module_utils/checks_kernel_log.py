@@ -11,7 +11,7 @@ and to the end of the log in a captured tree (the reference is in the facts).
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import evidence, make_finding
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import evidence, fact, make_finding
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import disabling_directives
 
 HOUR = 3600
@@ -41,13 +41,6 @@ PATH_REMEDIATION = {
 }
 
 
-def _g(facts, *keys):
-    value = facts
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _age_words(seconds):
@@ -84,14 +77,14 @@ def check_conntrack_table_full_events(facts):
     full = log.get("table_full") or {}
     if not full.get("count"):
         return []
-    basis = _g(log, "reference", "basis")
+    basis = fact(log, "reference", "basis")
     last = full.get("last") or {}
     age = last.get("age_seconds")
     last_hour = full.get("last_hour") or 0
     suppressed = full.get("suppressed") or 0
-    totals = _g(facts, "conntrack", "stats", "totals") or {}
+    totals = fact(facts, "conntrack", "stats", "totals") or {}
     early_drop = totals.get("early_drop")
-    rates = _g(facts, "conntrack", "rates", "per_second") or {}
+    rates = fact(facts, "conntrack", "rates", "per_second") or {}
     ct = facts.get("conntrack") or {}
     if age is None:
         severity, why = "medium", "the log has no usable time, so how recent this is is unknown"
@@ -112,14 +105,14 @@ def check_conntrack_table_full_events(facts):
         detail += "; %s%d in the last hour, %d in the last day" % (
             "at least " if full.get("at_least") else "", last_hour, full.get("last_day") or 0)
     if early_drop is not None:
-        detail += "; early_drop = %d in %s" % (early_drop, _g(ct, "stats", "source"))
+        detail += "; early_drop = %d in %s" % (early_drop, fact(ct, "stats", "source"))
     if ct.get("count") is not None and ct.get("max"):
         detail += "; nf_conntrack_count is %d of nf_conntrack_max %d now" % (ct["count"], ct["max"])
     ev = [_log_evidence(last)]
     if full.get("first") and full["first"] != last:
         ev.insert(0, _log_evidence(full["first"]))
     if early_drop is not None:
-        ev.append(evidence(_g(ct, "stats", "source"), None, "early_drop=%d" % early_drop))
+        ev.append(evidence(fact(ct, "stats", "source"), None, "early_drop=%d" % early_drop))
     if ct.get("max"):
         ev.append(evidence("/proc/sys/net/netfilter/nf_conntrack_max", None, ct["max"]))
     return [make_finding("CONNTRACK_TABLE_FULL_EVENTS", severity, "%s: %s." % (detail, why), ev)]
@@ -137,7 +130,7 @@ def _module_blockers(facts):
         CONNTRACK_FAMILY,
         _exists_on_kernel,
     )
-    modprobe = _g(facts, "modules", "modprobe")
+    modprobe = fact(facts, "modules", "modprobe")
     if not modprobe:
         return []
     view = dict(modprobe, problems=[])
@@ -158,7 +151,7 @@ def _frames_text(report, depth=6):
 
 def check_kernel_hung_tasks(facts):
     log = facts.get("kernel_log") or {}
-    basis = _g(log, "reference", "basis")
+    basis = fact(log, "reference", "basis")
     reports = [r for r in (log.get("hung_tasks") or []) + (log.get("soft_lockups") or []) if r.get("path")]
     if not reports:
         return []
@@ -210,7 +203,7 @@ def check_netdev_unregister_leak(facts):
     leak = log.get("unregister_netdevice") or {}
     if not leak.get("count"):
         return []
-    basis = _g(log, "reference", "basis")
+    basis = fact(log, "reference", "basis")
     last = leak.get("last") or {}
     age = last.get("age_seconds")
     last_hour = leak.get("last_hour") or 0

@@ -450,6 +450,16 @@ def make_finding(finding_id, severity, detail, evidence, remediation=None, refer
     return finding
 
 
+def fact(facts, *keys):
+    """facts[k1][k2]... or None when any level is missing or not a dict (checks read facts through this)."""
+    value = facts
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
 def evidence(file=None, line=None, value=None):
     """One evidence item: where the value was seen and what it was."""
     return {"file": file, "line": line, "value": value}
