@@ -88,17 +88,8 @@ options:
         path with a C(..) component is refused. C(//), C(/tmp/..) or a link to C(/) are the live root.
     type: path
     default: /
-attributes:
-  check_mode:
-    support: full
-    description: The change is planned in full and returned, with its diff, without writing anything.
-  diff_mode:
-    support: full
-    description: Returns one before/after diff per file that changes (or would change).
-  platform:
-    support: full
-    platforms: posix
-    description: Linux hosts with kmod (modprobe.d) and, for flush jobs, cron, rc.local or systemd.
+extends_documentation_fragment:
+  - nfdoctor.netfilter.config_edit
 seealso:
   - module: ansible.builtin.replace
 """

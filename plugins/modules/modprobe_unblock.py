@@ -69,17 +69,8 @@ notes:
     not handled.
   - Removing a blacklist takes effect at once for the next C(modprobe); it does not load anything. Use
     M(community.general.modprobe) afterwards.
-attributes:
-  check_mode:
-    support: full
-    description: The change is planned in full and returned, with its diff, without writing anything.
-  diff_mode:
-    support: full
-    description: Returns one before/after diff per file that changes (or would change).
-  platform:
-    support: full
-    platforms: posix
-    description: Linux hosts with kmod (modprobe.d) and, for flush jobs, cron, rc.local or systemd.
+extends_documentation_fragment:
+  - nfdoctor.netfilter.config_edit
 seealso:
   - module: community.general.modprobe
   - name: modprobe.d(5)
