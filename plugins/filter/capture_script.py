@@ -8,8 +8,12 @@ always holds what the module will look for. The script needs nothing but a
 POSIX shell, ``tar`` and ``head`` on the host (RHEL 6, appliances, busybox):
 no Python.
 
-What the script never does: load a module (``iptables-save`` runs per table
-listed in ``/proc/net/ip_tables_names``, ``nft`` and ``conntrack`` only when
+Command outputs get the plugin directory and file name sos itself writes
+(``sos_commands/firewall_tables/iptables_-t_nat_-nvL``, never
+``iptables-save``), so the audit reads a capture and a real sosreport alike.
+
+What the script never does: load a module (``iptables -t <table> -nvL`` runs
+per table listed in ``/proc/net/ip_tables_names``, ``nft`` and ``conntrack`` only when
 their modules are already loaded), follow FIFOs or devices, copy more than
 ``max_file_bytes`` of any file, or run a command without a timeout where the
 host has ``timeout``. It copies no file contents for environment markers
@@ -26,9 +30,9 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_
 
 CAPTURE_BEGIN = "NFDOCTOR-CAPTURE-BEGIN"
 CAPTURE_END = "NFDOCTOR-CAPTURE-END"
-# The audit reads the kernel tables named in these files, one iptables-save -t per table:
-# naming a table the kernel does not have would load its module.
-TABLE_NAME_FILES = {"iptables-save": "/proc/net/ip_tables_names", "ip6tables-save": "/proc/net/ip6_tables_names"}
+# A per-table command's table placeholder; the names come from the kernel's own
+# list (naming a table the kernel does not have would load its module).
+TABLE_PLACEHOLDER = "{table}"
 DEFAULTS = {"timeout": 10, "max_file_bytes": 8 * 1024 * 1024, "work_dir": "/tmp"}
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -246,13 +250,23 @@ def capture_script(options=None):
     for command in spec.CAPTURE_COMMANDS:
         argv = list(command["argv"])
         plugin = command["plugin"]
+        if command.get("per_table"):
+            # One listing per table the kernel already has, named as sos names it: never a table it lacks.
+            # Kernel table names are short words; anything else is not a table and is not run.
+            sentinel = "NFDOCTORTABLE"
+            head, tail = spec.sos_name([sentinel if a == TABLE_PLACEHOLDER else a for a in argv]).split(sentinel, 1)
+            words = " ".join('"$table"' if a == TABLE_PLACEHOLDER else _quote(a) for a in argv)
+            lines.append("for table in $(cat %s 2>/dev/null); do case \"$table\" in ''|*[!A-Za-z0-9_]*) continue ;; "
+                         "esac; run %s %s\"$table\"%s %s; done"
+                         % (_quote(command["per_table"]), _quote(plugin), _quote(head), _quote(tail), words))
+            continue
         name = spec.sos_name(argv)
         call = "run %s %s %s" % (_quote(plugin), _quote(name), " ".join(_quote(a) for a in argv))
-        if argv[0] in TABLE_NAME_FILES and len(argv) == 1:
-            # One dump per table the kernel already has, concatenated: never a table it lacks.
-            lines.append("for table in $(cat %s 2>/dev/null); do run %s %s %s -t \"$table\"; done"
-                         % (_quote(TABLE_NAME_FILES[argv[0]]), _quote(plugin), _quote(name), _quote(argv[0])))
-        elif command.get("requires_module"):
+        if command.get("unless"):
+            other_plugin, other_name, pattern = command["unless"]
+            call = "grep -q %s \"$tree\"/sos_commands/%s/%s 2>/dev/null || %s" % (
+                _quote(pattern), _quote(other_plugin), _quote(other_name), call)
+        if command.get("requires_module"):
             lines.append("if module_loaded %s; then %s; fi" % (_quote(command["requires_module"]), call))
         else:
             lines.append(call)

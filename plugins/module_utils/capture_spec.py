@@ -160,22 +160,38 @@ CRASH_FILES = ("/var/crash/*/vmcore-dmesg.txt", "/var/crash/*/dmesg.*")
 # kernel threads whose stack is in a path the checks know.
 PROCESS_FILES = ("stat", "status", "stack", "wchan", "cmdline")
 
-# Commands, with the sosreport plugin directory their output is filed under.
-# None of them loads a module: iptables-save only dumps tables the kernel
-# already has, nft and conntrack are only run when their modules are loaded.
+# Commands, with the sos plugin directory and file name sos itself gives their
+# output (sos 4.x at HEAD 5c7e63ee, sos/report/plugins/*.py), so a capture is
+# read exactly like a real sosreport: one offline layout.
+# None of them loads a module: ``per_table`` commands run once per table named
+# in that /proc file (tables the kernel already has; "{table}" is the name),
+# nft and conntrack only when their modules are loaded.
 CAPTURE_COMMANDS = (
-    {"plugin": "systemd", "argv": ["systemctl", "--version"]},
-    {"plugin": "networking", "argv": ["iptables-save"]},
-    {"plugin": "networking", "argv": ["ip6tables-save"]},
-    {"plugin": "networking", "argv": ["nft", "list", "ruleset"], "requires_module": "nf_tables"},
-    {"plugin": "networking", "argv": ["conntrack", "-S"], "requires_module": "nf_conntrack_netlink"},
+    # systemd.py: "systemctl show --all" (the manager's properties, Version= among them).
+    {"plugin": "systemd", "argv": ["systemctl", "show", "--all"]},
+    # Ours, not sos's: sos has no "systemctl --version"; its other sources of the version,
+    # installed-rpms / installed-debs, are whole package lists. Run only when "show --all"
+    # gave no Version= (no running manager: containers, chroots, rescue shells).
+    {"plugin": "systemd", "argv": ["systemctl", "--version"],
+     "unless": ("systemd", "systemctl_show_--all", "^Version=")},
+    # firewall_tables.py (4.1+): "iptables -t <table> -nvL" per table, never iptables-save
+    # (sos runs iptables-save only inside named namespaces).
+    {"plugin": "firewall_tables", "argv": ["iptables", "-t", "{table}", "-nvL"],
+     "per_table": "/proc/net/ip_tables_names"},
+    {"plugin": "firewall_tables", "argv": ["ip6tables", "-t", "{table}", "-nvL"],
+     "per_table": "/proc/net/ip6_tables_names"},
+    # firewall_tables.py 4.6.1+ (commit e74122e3): "nft -a list ruleset".
+    {"plugin": "firewall_tables", "argv": ["nft", "-a", "list", "ruleset"], "requires_module": "nf_tables"},
+    # conntrack.py: "conntrack -S".
+    {"plugin": "conntrack", "argv": ["conntrack", "-S"], "requires_module": "nf_conntrack_netlink"},
+    # kernel.py: "uname -a", "lsmod".
     {"plugin": "kernel", "argv": ["uname", "-a"]},
     {"plugin": "kernel", "argv": ["lsmod"]},
-    {"plugin": "networking", "argv": ["ip", "-d", "link"]},
-    # What real sosreports write (sos_layout.FACT_LOCATIONS), under sos's own names,
-    # so the sos fallbacks of gather read our capture and a sosreport alike.
+    # networking.py (3.5+): "ip -s -d link", "ip -d address", "ip netns".
+    {"plugin": "networking", "argv": ["ip", "-s", "-d", "link"]},
     {"plugin": "networking", "argv": ["ip", "-d", "address"]},
     {"plugin": "networking", "argv": ["ip", "netns"]},
+    # process.py (3.9 - 4.7.0 column list; 4.7.1 adds psr, the reader takes either).
     {"plugin": "process", "argv": ["ps", "axo", "flags,state,uid,pid,ppid,pgid,sid,cls,pri,addr,sz,"
                                                "wchan:20,lstart,tty,time,cmd"]},
 )
@@ -209,7 +225,10 @@ KERNEL_LOG_TAIL_BYTES = 16 * 1024 * 1024
 UPTIME_FILE = "/proc/uptime"
 
 CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
+    # Ours: sos's logs plugin exports the whole boot's journal (journalctl_--no-pager_--boot),
+    # far more than the kernel messages the audit reads; the reader takes either.
     {"plugin": "logs", "argv": KERNEL_LOG_JOURNAL_ARGV},
+    # kernel.py: "dmesg".
     {"plugin": "kernel", "argv": KERNEL_LOG_DMESG_ARGV},
 )
 CAPTURE_FILES = CAPTURE_FILES + (UPTIME_FILE,)

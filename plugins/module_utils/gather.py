@@ -330,6 +330,7 @@ class Gatherer(object):
                 self.sos.record("netfilter_rules", self.sos.found_name([tool], []))
             elif self.src.captured:
                 listed, read = self.sos.iptables_listings(family, names if text is not None else None)
+                forward_policy = forward_policy or self.sos.forward_policy
                 rules.extend(listed)
                 sources.extend(read)
         # nft talks netlink; asking for the ruleset would load nf_tables if it were absent.

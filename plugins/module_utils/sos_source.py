@@ -65,6 +65,8 @@ class SosFallbacks(object):
         self.src = src
         self._sources = dict((family, []) for family in FAMILIES)
         self._layout = None
+        # The ipv4 filter table's FORWARD policy from an iptables -nvL listing, once one is read.
+        self.forward_policy = None
 
     # ------------------------------------------------------------ plumbing
     def layout(self):
@@ -175,6 +177,9 @@ class SosFallbacks(object):
                 continue
             parsed = parse_iptables_listing(text, table, source=name)
             self._problems(path, parsed)
+            if family == "ipv4" and table == "filter" and self.forward_policy is None:
+                # "Chain FORWARD (policy DROP ...)": what iptables-save's ":FORWARD DROP" says.
+                self.forward_policy = (parsed.get("policies") or {}).get("filter", {}).get("FORWARD")
             rules.extend(parsed["rules"])
             read.append(path.lstrip("/"))
             self.record("netfilter_rules", path.lstrip("/"))

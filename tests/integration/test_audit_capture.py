@@ -1,5 +1,6 @@
 """capture.yml with nothing but a shell on the host, then audit_offline.yml of what it captured."""
 import os
+import re
 import sys
 import tarfile
 
@@ -46,10 +47,18 @@ def test_tarball_is_a_captured_tree(captured):
         members = tar.getmembers()
     names = {m.name for m in members}
     for expected in ("./proc/sys/kernel/osrelease", "./sos_commands/kernel/uname_-a", "./hostname",
-                     "./proc/net/snmp", "./sos_commands/systemd/systemctl_--version"):
-        if expected.startswith("./sos_commands/systemd") and not os.path.exists("/bin/systemctl"):
-            continue
+                     "./proc/net/snmp", "./sos_commands/networking/ip_-s_-d_link",
+                     "./sos_commands/networking/ip_-d_address"):
         assert expected in names, expected
+    # One offline layout: only the names sos itself writes (iptables-save and nft_list_ruleset it never does).
+    assert not [n for n in names if n.rsplit("/", 1)[-1] in ("iptables-save", "ip6tables-save", "nft_list_ruleset",
+                                                             "ip_-d_link")]
+    assert all(re.match(r"^\./sos_commands/firewall_tables/(ip6?tables_-t_[a-z_]+_-nvL|nft_-a_list_ruleset)$", n)
+               for n in names if n.startswith("./sos_commands/firewall_tables/")), names
+    systemd = {n.rsplit("/", 1)[-1] for n in names if n.startswith("./sos_commands/systemd/")}
+    if os.path.exists("/bin/systemctl"):
+        # sos's systemctl show --all; our systemctl --version only when it gave no Version= (no running manager).
+        assert systemd in ({"systemctl_show_--all"}, {"systemctl_--version"}), systemd
     assert not [m for m in members if m.name.startswith("/") or ".." in m.name.split("/")]
     assert not [m for m in members if m.isdev() or m.isfifo()]
     # Environment markers are presence only: no credentials travel.

@@ -1,5 +1,7 @@
 """audit_offline.yml on the seed incident trees: the incident's findings, fail_on, tarballs, hostile input."""
+import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -132,3 +134,119 @@ def test_nothing_to_audit_is_a_clear_error(tmp_path):
     run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % empty, "-e", "nfdoctor_report_dir=%s" % tmp_path)
     assert run.returncode != 0
     assert "No captured tree, sosreport or tarball found in %s" % empty in run.stdout
+
+
+# ---------------------------------------------------------------- real sosreports (issue 12)
+sys.path.insert(0, os.path.join(h.REPO, "tests", "unit", "plugins", "module_utils"))
+from sos_trees import sosify  # noqa: E402
+
+
+def sos4_report(top, seed, version, hostname):
+    """The seed tree as sos ``version`` lays it out, with what sos 4 adds around it.
+
+    sos_reports/manifest.json as sos/component.py and sos/report/__init__.py
+    write it (top-level "version", no host name field), the host name only
+    in sos_commands/host/hostname and sos's root link ``hostname`` to it
+    (host plugin: add_cmd_output('hostname', root_symlink='hostname')).
+    """
+    root = sosify(os.path.join(h.TREES, seed), str(top), version)
+    for own in ("etc/hostname", "proc/sys/kernel/hostname", "hostname"):
+        if os.path.lexists(os.path.join(root, own)):
+            os.remove(os.path.join(root, own))
+    os.makedirs(os.path.join(root, "sos_commands", "host"))
+    with open(os.path.join(root, "sos_commands", "host", "hostname"), "w") as handle:
+        handle.write(hostname + "\n")
+    os.symlink("sos_commands/host/hostname", os.path.join(root, "hostname"))
+    os.makedirs(os.path.join(root, "sos_reports"))
+    os.makedirs(os.path.join(root, "sos_logs"))
+    manifest = {"version": version, "cmdline": "sos report --batch", "start_time": "2026-12-01 09:14:02.118273",
+                "end_time": "2026-12-01 09:16:40.007112", "run_time": "0:02:37.888839", "compression": "xz",
+                "tmpdir": "/var/tmp/sos.abc123", "tmpdir_fs_type": "xfs", "policy": "Red Hat Enterprise Linux",
+                "components": {"report": {"sysroot": "/", "preset": "rhel", "profiles": [], "plugins": {}}}}
+    with open(os.path.join(root, "sos_reports", "manifest.json"), "w") as handle:
+        json.dump(manifest, handle, indent=4)
+    return root
+
+
+def test_real_sosreport_tarball_round_trip(tmp_path):
+    """sos 4.x tarballs as sos names them, with their checksum files: host name, sos version, findings."""
+    src = tmp_path / "case-03714562"
+    src.mkdir()
+    cases = [  # (seed, sos version, host, tarball name as sos's friendly name_pattern gives it, mode)
+        ("seed-004-openstack-netns-hang", "4.5.0", "compute-17",
+         "sosreport-compute-17-03714562-2026-12-01-qpkxdid.tar.xz", "w:xz"),
+        ("seed-003-gentoo-networkd-docker", "4.7.2", "edge-gw-2",
+         "sosreport-edge-gw-2-2026-12-01-mfbzrwe.tar.gz", "w:gz"),
+    ]
+    for seed, version, host, name, mode in cases:
+        top = name.split(".tar")[0]
+        root = sos4_report(tmp_path / "build" / top, seed, version, host)
+        with tarfile.open(src / name, mode) as tar:
+            tar.add(root, arcname=top)
+        digest = hashlib.sha256((src / name).read_bytes()).hexdigest()
+        (src / (name + ".sha256")).write_text(digest + "\n")
+    out = tmp_path / "r"
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % src, "-e", "nfdoctor_report_dir=%s" % out)
+    assert run.returncode == 0, run.stdout
+    assert ".sha256" not in run.stdout  # sos's checksum files are neither audited nor reported as skipped
+    assert "provided hosts list is empty" not in run.stdout
+    doc = h.report(out)
+    assert sorted(doc["hosts"]) == ["compute-17", "edge-gw-2"]
+    for seed, version, host, _name, _mode in cases:
+        entry = doc["hosts"][host]
+        assert entry["status"] == "ok", entry
+        assert entry["facts"]["provenance"]["sos_version"] == version
+        assert entry["facts"]["provenance"]["layout"] == "sos 4.x"
+        assert h.SEED_EXPECTATIONS[seed] <= h.ids(entry), (host, sorted(h.ids(entry)))
+        # iptables rules were read from sos's listings, not from an iptables-save it never writes.
+        assert not any(s.endswith("iptables-save") for s in entry["facts"]["provenance"]["netfilter_rules"])
+        assert "%s <- %s" % (host, src) in re.sub(r"\s+", " ", run.stdout)
+        assert "(sos %s)" % version in run.stdout
+
+
+def test_sos3_directory_extracted_with_its_top_folder(tmp_path):
+    """A sos 3.9 report unpacked by hand: a directory holding sosreport-HOST-DATE/, version.txt only."""
+    seed = "seed-000-centos7-conntrack-blacklist"
+    outer = tmp_path / "case" / "unpacked"
+    root = sosify(os.path.join(h.TREES, seed), str(outer / "sosreport-db01.03714562-20261201091402"), "3.9")
+    out = tmp_path / "r"
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % (tmp_path / "case"),
+                     "-e", "nfdoctor_report_dir=%s" % out)
+    assert run.returncode == 0, run.stdout
+    doc = h.report(out)
+    assert len(doc["hosts"]) == 1
+    (_name, entry), = doc["hosts"].items()
+    assert entry["facts"]["root"].rstrip("/") == root
+    assert entry["facts"]["provenance"]["sos_version"] == "3.9"
+    assert entry["facts"]["provenance"]["layout"] == "sos 3.x"
+    assert h.SEED_EXPECTATIONS[seed] <= h.ids(entry)
+
+
+# ---------------------------------------------------------------- issue 13: how the offline run is started
+def test_no_offline_dir_fails_at_once_and_scans_nothing(tmp_path):
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_report_dir=%s" % tmp_path)
+    assert run.returncode != 0
+    assert "nfdoctor_offline_dir is not set" in re.sub(r"\s+", " ", run.stdout)
+    assert "Find captured trees, sosreports and tarballs" not in run.stdout
+    assert not (tmp_path / "nfdoctor-report.json").exists()
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=' '", "-e", "nfdoctor_report_dir=%s" % tmp_path)
+    assert run.returncode != 0 and "nfdoctor_offline_dir is not set" in re.sub(r"\s+", " ", run.stdout)
+
+
+def test_a_missing_offline_dir_says_it_does_not_exist(tmp_path):
+    missing = tmp_path / "no-such-dir"
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % missing, "-e", "nfdoctor_report_dir=%s" % tmp_path)
+    flat = re.sub(r"\s+", " ", run.stdout)
+    assert run.returncode != 0
+    assert "nfdoctor_offline_dir=%s does not exist on the controller" % missing in flat
+    assert "No captured tree" not in flat
+
+
+def test_localhost_comma_inventory_neither_warns_nor_tries_ssh(tmp_path):
+    tree = os.path.join(h.TREES, h.HEALTHY_TREE)
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % tree, "-e", "nfdoctor_report_dir=%s" % tmp_path,
+                     inventory="localhost,")
+    assert run.returncode == 0, run.stdout
+    for text in ("provided hosts list is empty", "No inventory was parsed", "UNREACHABLE", "ssh"):
+        assert text not in run.stdout, text
+    assert len(h.report(tmp_path)["hosts"]) == 1

@@ -4,12 +4,26 @@
 """Find captured trees and sosreports for an offline audit, unpacking tarballs safely.
 
 Runs on the controller (playbooks/audit_offline.yml) and prints one JSON
-document: ``{"trees": [{"name", "root", "source", "kind"}], "skipped": [...]}``.
+document: ``{"trees": [{"name", "root", "source", "kind", "sos_version"}],
+"skipped": [...]}``.
 
 A source is a captured tree (a directory holding host paths such as
 ``proc/``, ``etc/`` and/or ``sos_commands/``), an extracted sosreport, a
 tarball of either (.tar, .tar.gz/.tgz, .tar.xz/.txz, .tar.bz2), or a directory
-of any number of those.
+of any number of those. Real sosreports come as sos names them
+(``sosreport-HOST[-LABEL][-CASE]-YYYY-MM-DD-xxxxxxx.tar.xz``, sos 3.x legacy
+``sosreport-HOST[.CASE]-YYYYMMDDHHMMSS.tar.xz``), one top folder inside, with
+a ``.md5`` (3.x) or ``.sha256`` (4.x) file beside them: those are ignored. A
+directory that is not a tree but holds exactly one entry, a tree, is the
+extracted top folder's parent and is audited as that tree.
+
+The sos version comes from ``sos_reports/manifest.json``'s top-level
+``"version"`` (sos 4.x: sos/component.py ``manifest.add_field('version',
+__version__)``), else ``version.txt`` (``sosreport: 3.9`` / ``sos report:
+4.5.0``). The manifest has no host name field (sos/component.py and
+sos/report/__init__.py ``add_manifest_data`` at sos HEAD 5c7e63ee): the
+host name is read from ``hostname`` (sos's root link to
+sos_commands/host/hostname), ``etc/hostname`` and the other files below.
 
 Tarballs come from hosts we are investigating, so extraction trusts nothing in
 them. Python's ``tarfile`` data filter does what it covers (absolute names,
@@ -50,8 +64,16 @@ TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", "
 # A directory is a captured tree when it holds any of these host-path tops.
 TREE_MARKERS = ("proc", "etc", "sys", "sos_commands")
 # Where a captured tree or sosreport records the host's name, best first.
+# ``hostname`` at the top is our capture's file and sos's root link to
+# sos_commands/host/hostname (4.x; general/ in 3.x): links are followed only
+# inside the tree.
 HOSTNAME_FILES = ("hostname", "etc/hostname", "proc/sys/kernel/hostname",
-                  "sos_commands/general/hostname", "sos_commands/host/hostname")
+                  "sos_commands/host/hostname", "sos_commands/general/hostname")
+# Written beside a sosreport tarball by sos (3.x .md5, 4.x .sha256): not sources.
+CHECKSUM_SUFFIXES = (".md5", ".sha256")
+SOS_MANIFEST = "sos_reports/manifest.json"
+SOS_VERSION_TXT = "version.txt"
+MANIFEST_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_BYTES = 2 * 1024 ** 3
 DEFAULT_MAX_TOTAL_BYTES = 8 * 1024 ** 3
 # Every member's header is kept in memory until the archive is extracted; a
@@ -318,30 +340,54 @@ def safe_extract(archive, dest, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT
     return member_filter.notes(), total
 
 
-def _read_small(path):
-    """First line of a small regular file, not following links; None otherwise."""
+def _in_tree(root, parts):
+    """The real path of ``root/parts`` when it stays inside ``root`` (links resolved), else None."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(root, *parts))
+    return real if _inside(real, real_root) and real != real_root else None
+
+
+def _read_in_tree(root, rel, limit=HOSTNAME_MAX_BYTES):
+    """Content of a small regular file of the tree (links followed only inside it), or None."""
+    real = _in_tree(root, rel.split("/"))
+    if real is None:
+        return None
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        data = os.read(fd, HOSTNAME_MAX_BYTES)
+        chunks, left = [], limit + 1
+        while left > 0:
+            data = os.read(fd, min(left, 1024 * 1024))
+            if not data:
+                break
+            chunks.append(data)
+            left -= len(data)
     finally:
         os.close(fd)
-    text = data.decode("utf-8", "replace").strip().splitlines()
-    return text[0].strip() if text else None
+    data = b"".join(chunks)
+    return None if len(data) > limit else data.decode("utf-8", "replace")
 
 
-def _parent_is_safe(root, parts):
-    """True when no directory on the way to the file is a link."""
-    current = root
-    for part in parts[:-1]:
-        current = os.path.join(current, part)
-        if os.path.islink(current) or (os.path.exists(current) and not os.path.isdir(current)):
-            return False
-    return True
+def sos_version(root):
+    """The sos version that wrote the tree (manifest.json, else version.txt), or None."""
+    text = _read_in_tree(root, SOS_MANIFEST, MANIFEST_MAX_BYTES)
+    if text:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        version = data.get("version") if isinstance(data, dict) else None
+        if isinstance(version, str) and re.match(r"^[0-9][0-9A-Za-z.+-]{0,31}$", version):
+            return version
+    for line in (_read_in_tree(root, SOS_VERSION_TXT) or "").splitlines():
+        match = re.match(r"^sos(?:report| report):\s*([0-9][0-9A-Za-z.+-]{0,31})\s*$", line.strip())
+        if match:
+            return match.group(1)
+    return None
 
 
 def _inventory_name(value):
@@ -352,10 +398,9 @@ def _inventory_name(value):
 def tree_hostname(root, fallback):
     """The host name a captured tree records, made safe for an inventory name."""
     for rel in HOSTNAME_FILES:
-        parts = rel.split("/")
-        if not _parent_is_safe(root, parts):
-            continue
-        value = _read_small(os.path.join(root, *parts))
+        text = _read_in_tree(root, rel)
+        lines = (text or "").strip().splitlines()
+        value = lines[0].strip() if lines else None
         if value:
             clean = _inventory_name(value)
             if clean and clean != "localhost":
@@ -463,6 +508,22 @@ def _audit_tarball(path, stem, run, budget):
     return {"root": root, "kind": "tarball", "fallback": stem}, skipped
 
 
+def _is_sosreport(root):
+    return os.path.isdir(os.path.join(root, "sos_commands")) and (
+        os.path.isfile(os.path.join(root, SOS_VERSION_TXT)) or os.path.isfile(os.path.join(root, SOS_MANIFEST)))
+
+
+def _single_tree_inside(path):
+    """The one tree a directory holds and nothing else (a sosreport extracted with its top folder), or None."""
+    try:
+        names = [n for n in os.listdir(path) if not n.startswith(".")]
+    except OSError:
+        return None
+    if len(names) == 1 and looks_like_tree(os.path.join(path, names[0])):
+        return os.path.join(path, names[0])
+    return None
+
+
 def discover(source, work, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT_MAX_MEMBERS,
              max_total_bytes=DEFAULT_MAX_TOTAL_BYTES, reserved=()):
     """Trees to audit under ``source`` (extracting tarballs under ``work``) and what was skipped."""
@@ -496,13 +557,15 @@ def discover(source, work, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT_MAX_
             continue
         base = os.path.basename(path)
         stem = tarball_stem(base)
+        if os.path.isfile(path) and base.lower().endswith(CHECKSUM_SUFFIXES) and path not in (source,):
+            continue  # sos's checksum beside its tarball
         if os.path.isdir(path):
-            if not looks_like_tree(path):
+            root = path if looks_like_tree(path) else _single_tree_inside(path)
+            if root is None:
                 skipped.append({"source": shown, "reason": "no captured tree here (none of %s)" % ", ".join(TREE_MARKERS)})
                 continue
-            kind = "sosreport" if os.path.isdir(os.path.join(path, "sos_commands")) and \
-                os.path.isfile(os.path.join(path, "version.txt")) else "dir"
-            found = {"root": path, "kind": kind, "fallback": base}
+            kind = "sosreport" if _is_sosreport(root) else "dir"
+            found = {"root": root, "kind": kind, "fallback": base}
         elif os.path.isfile(path) and stem is not None:
             found, notes = _audit_tarball(path, stem, run, budget)
             skipped.extend(notes)
@@ -514,7 +577,9 @@ def discover(source, work, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT_MAX_
             continue
         name = _unique(tree_hostname(found["root"], found["fallback"]), taken, found["fallback"])
         taken.add(name.lower())
-        trees.append({"name": name, "root": found["root"], "source": path, "kind": found["kind"]})
+        version = sos_version(found["root"])
+        kind = "sosreport" if found["kind"] == "dir" and version else found["kind"]
+        trees.append({"name": name, "root": found["root"], "source": path, "kind": kind, "sos_version": version})
     return {"trees": trees, "skipped": skipped}
 
 

@@ -27,7 +27,11 @@ def test_every_spec_file_and_command_is_collected(script):
     for pattern in spec.CAPTURE_FILES:
         assert cs._shell_pattern(pattern) in script, pattern
     for command in spec.CAPTURE_COMMANDS:
-        assert "'%s' '%s'" % (command["plugin"], spec.sos_name(command["argv"])) in script, command
+        if command.get("per_table"):
+            head, tail = spec.sos_name([a if a != "{table}" else "T" for a in command["argv"]]).split("_T_")
+            assert "'%s' '%s_'\"$table\"'_%s'" % (command["plugin"], head, tail) in script, command
+        else:
+            assert "'%s' '%s'" % (command["plugin"], spec.sos_name(command["argv"])) in script, command
     for _kind, path in spec.ENVIRONMENT_MARKERS:
         assert "mark %s" % cs._shell_pattern(path) in script
     for proc_file in spec.PROCESS_FILES:
@@ -39,8 +43,9 @@ def test_never_loads_a_module(script):
     assert not re.search(r"iptables\S* (-t|--table) \w+ -(L|S|n)", script)
     assert not re.search(r"(^|[;&|(]\s*|then\s+)(modprobe|insmod)\b", script, re.M)
     assert not re.search(r"'(modprobe|insmod)'", script)
-    dump_lines = [line for line in script.splitlines() if "'iptables-save'" in line or "'ip6tables-save'" in line]
-    assert dump_lines and all(line.startswith("for table in $(cat '/proc/net/ip") for line in dump_lines)
+    dump_lines = [line for line in script.splitlines() if "'iptables'" in line or "'ip6tables'" in line]
+    assert len(dump_lines) == 2 and all(line.startswith("for table in $(cat '/proc/net/ip") for line in dump_lines)
+    assert "iptables-save" not in script  # sos never writes it (firewall_tables lists each table with -nvL)
     for command in spec.CAPTURE_COMMANDS:
         if command.get("requires_module"):
             line = [x for x in script.splitlines() if "'%s'" % spec.sos_name(command["argv"]) in x][0]
@@ -98,3 +103,33 @@ def test_payload_is_marked(script):
     assert 'echo "%s"' % cs.CAPTURE_END in script
     assert 'exec 2>>"$work/stderr"' in script
     assert "trap 'rm -rf \"$work\"' 0" in script
+
+
+def _per_table_loop(script, tool):
+    return [line for line in script.splitlines() if "'%s'" % tool in line and line.startswith("for table")][0]
+
+
+@pytest.mark.parametrize("tables, expected", [
+    ("nat\nfilter\n", ["iptables_-t_filter_-nvL", "iptables_-t_nat_-nvL"]),
+    ("", []),                                   # no legacy table loaded: nothing runs, nothing loads
+    ("nat\n../../x\n$(id)\n", ["iptables_-t_nat_-nvL"]),  # not a table name: never run, never a path
+])
+def test_per_table_listings_get_sos_names(script, tmp_path, tables, expected):
+    """The loop, run with a fake iptables and a fake table list: one sos-named listing per kernel table."""
+    names = tmp_path / "ip_tables_names"
+    names.write_text(tables)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "iptables"
+    fake.write_text("#!/bin/sh\necho \"Chain FORWARD (policy DROP 0 packets, 0 bytes) $*\"\n")
+    fake.chmod(0o755)
+    loop = _per_table_loop(script, "iptables").replace("'/proc/net/ip_tables_names'", "'%s'" % names)
+    runner = 'tree=%s/tree; notes=%s/notes; T=; MAX=65536\n%s\n%s\n' % (
+        tmp_path, tmp_path, re.search(r"(?ms)^run\(\) \{.*?^\}", script).group(0), loop)
+    subprocess.run(["sh", "-c", runner], check=True, env={"PATH": "%s:/usr/bin:/bin" % bin_dir})
+    out = tmp_path / "tree" / "sos_commands" / "firewall_tables"
+    found = sorted(os.listdir(out)) if out.exists() else []
+    assert found == expected
+    for name in found:
+        table = name.split("_")[2]
+        assert (out / name).read_text() == "Chain FORWARD (policy DROP 0 packets, 0 bytes) -t %s -nvL\n" % table
