@@ -1,4 +1,6 @@
 # Benchmarks print figures; they are not part of `make test` (shared machines are noisy).
+#   make bench                          netfilter_facts vs setup and ping, on-host and through AnsiballZ
+#   make bench BENCH_BASELINE=<git rev>  also the AnsiballZ payload of that revision, in the same rounds
 .PHONY: bench
 bench: setup $(COLL_LINK)
-	$(BIN)/python tools/bench/bench_gather.py --runs 9
+	$(BIN)/python tools/bench/bench_gather.py --runs 9 $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE))

@@ -29,7 +29,6 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_bridges i
     parse_docker_daemon_json,
     parse_libvirt_network_xml,
 )
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_crash import parse_vmcore_dmesg
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_kernel_log import (
     parse_kernel_log,
     summarise_kernel_logs,
@@ -640,6 +639,10 @@ class Gatherer(object):
                     text = self.src.read("%s/%s" % (path, candidate), max_bytes=8 * 1024 * 1024)
                     if not text:
                         continue
+                    # Imported here: most hosts have no dump, and its patterns cost a live audit to compile.
+                    from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_crash import (
+                        parse_vmcore_dmesg,
+                    )
                     parsed = parse_vmcore_dmesg(text)
                     entry["signature"] = parsed.get("signature")
                     entry["evidence"] = parsed.get("rip") or parsed.get("panic")

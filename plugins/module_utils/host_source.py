@@ -51,6 +51,8 @@ MAX_LIST_ENTRIES = 100000
 DEFAULT_READ_BUDGET_BYTES = 128 * 1024 * 1024
 DEFAULT_READ_BUDGET_FILES = 200000
 MAX_ERRORS = 1000
+# Remembered real paths of a live audit (directories and files): a bound, not a working size.
+MAX_LIVE_REAL_PATHS = 100000
 # An error names a path and says why; an exception quoting a whole file must not.
 MAX_ERROR_CHARS = 2000
 PY3 = sys.version_info[0] >= 3
@@ -126,6 +128,7 @@ class HostSource(object):
         self._budget_skipped = 0
         self._real_root = os.path.realpath(self.root)
         self._sos_index = None
+        self._live_real = {}
 
     # ------------------------------------------------------------------ errors
     def error(self, source, message):
@@ -168,7 +171,7 @@ class HostSource(object):
         read this machine's file.
         """
         if not self.captured:
-            return os.path.realpath(path), None
+            return self._live_realpath(path), None
         parts = [p for p in path.split("/") if p not in ("", ".")]
         current = self._real_root
         hops = 0
@@ -196,6 +199,30 @@ class HostSource(object):
         if current != self._real_root and not current.startswith(self._real_root + os.sep):
             return None, "path leaves the captured tree"
         return current, None
+
+    def _live_realpath(self, path):
+        """``os.path.realpath(path)``, with the real path of each directory remembered.
+
+        The audit reads hundreds of files in a few directories (unit files,
+        /proc/PID): resolving every component of every path again cost more
+        than reading the files. Only a plain last component is joined to its
+        directory's remembered real path, and only when it is not a link; any
+        other path goes to ``os.path.realpath`` itself.
+        """
+        real = self._live_real.get(path)
+        if real is not None:
+            return real
+        directory, name = os.path.split(path)
+        if (name in ("", ".", "..") or not os.path.isabs(path) or os.path.normpath(path) != path
+                or directory == path):
+            real = os.path.realpath(path)
+        else:
+            real_dir = self._live_realpath(directory)
+            candidate = os.path.join(real_dir, name)
+            real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+        if len(self._live_real) < MAX_LIVE_REAL_PATHS:
+            self._live_real[path] = real
+        return real
 
     def host_path(self, real):
         """Map a path on this machine back to the host path it stands for."""

@@ -31,23 +31,16 @@ __metaclass__ = type
 import re
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import sos_layout
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_iptables_listing import parse_iptables_listing
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
     parse_brctl_show,
     parse_ip_link,
     parse_proc_stack,
     parse_proc_status,
 )
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ps_listing import (
-    parse_ip_netns,
-    parse_lstart,
-    parse_ps_axo,
-)
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_systemd_state import (
-    parse_package_version,
-    parse_systemctl_list_units,
-    parse_systemctl_show_version,
-)
+
+# The parsers of sos's own listings (parse_iptables_listing, parse_ps_listing,
+# parse_systemd_state) are imported in the methods that read those listings:
+# a live audit never does, and AnsiballZ makes it compile every module it imports.
 
 FAMILIES = ("netfilter_rules", "systemd_version", "networkd_running", "bridges", "processes", "namespaces",
             "container_runtimes")
@@ -164,6 +157,9 @@ class SosFallbacks(object):
         listing and the ruleset are the same rules (sos 4.3+ lists exactly
         those tables), and the gatherer reads the ruleset.
         """
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_iptables_listing import (
+            parse_iptables_listing,
+        )
         tables = list(sos_layout.IPTABLES_TABLES) if kernel_tables is None else list(kernel_tables)
         in_nft = self._nft_tables(family)
         rules, read, have_filter = [], [], False
@@ -204,6 +200,10 @@ class SosFallbacks(object):
     # ------------------------------------------------------------ systemd
     def systemd_version(self):
         """Major systemd version from systemctl_show_--all, installed-rpms or installed-debs; None if absent."""
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_systemd_state import (
+            parse_package_version,
+            parse_systemctl_show_version,
+        )
         path, text = self._read_first(["systemctl_show_--all"])
         if text is not None:
             parsed = parse_systemctl_show_version(text)
@@ -225,6 +225,9 @@ class SosFallbacks(object):
 
     def networkd_unit(self):
         """systemd-networkd.service's list-units row: {} when the list lacks it, None without a list."""
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_systemd_state import (
+            parse_systemctl_list_units,
+        )
         path, text = self._read_first(["systemctl_list-units", "systemctl_list-units_--all"])
         if text is None:
             return None
@@ -277,6 +280,7 @@ class SosFallbacks(object):
     # ------------------------------------------------------------ namespaces
     def namespace_names(self):
         """Named network namespaces from ip_netns and sos 4.3+'s namespaces/<ns>/ directories."""
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ps_listing import parse_ip_netns
         names = []
         path, text = self._read_first(["ip_netns"])
         if text is not None:
@@ -296,6 +300,7 @@ class SosFallbacks(object):
 
     # ------------------------------------------------------------ processes
     def _report_time(self):
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ps_listing import parse_lstart
         _path, text = self._read_first(["date"])
         return parse_lstart(text.strip().splitlines()[0]) if text and text.strip() else None
 
@@ -307,6 +312,7 @@ class SosFallbacks(object):
         ``matched_by`` ("stack" or "wchan": sos 3.x copies no stack, and the
         listing's wait channel is cut at 20 characters).
         """
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ps_listing import parse_ps_axo
         listing_paths = self.src.glob(PS_AXO_GLOB)
         candidates = {}
         listing = None

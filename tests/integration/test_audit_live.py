@@ -124,3 +124,20 @@ def test_dead_and_broken_hosts_are_reported_not_dropped(tmp_path):
     errors = [s for s in h.junit(out).findall("testsuite") if s.find("testcase/error") is not None]
     assert sorted(s.get("name") for s in errors) == ["dead-host", "no-python"]
     assert "dead-host" in h.read(out, "nfdoctor-report.html")
+
+
+def test_audit_errors_fail_nobody_when_told_not_to(tmp_path):
+    """The one fail gate: without nfdoctor_fail_on_audit_error a dead host is reported, not failed."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n"
+        "    localhost: {ansible_connection: local, ansible_python_interpreter: '{{ ansible_playbook_python }}'}\n"
+        "    dead-host: {ansible_host: 127.0.0.1, ansible_port: 1, ansible_connection: ssh,"
+        " ansible_ssh_common_args: '-o ConnectTimeout=5'}\n")
+    out = tmp_path / "reports"
+    run = h.playbook("audit.yml", "-e", "nfdoctor_report_dir=%s" % out, "-e", "nfdoctor_fail_on_audit_error=false",
+                     inventory=str(inventory))
+    assert h.report(out)["hosts"]["dead-host"]["status"] == "unreachable"
+    assert "nfdoctor could not audit" not in run.stdout
+    assert re.search(r"dead-host\s*:.*failed=0", run.stdout), run.stdout[-2000:]
+    assert re.search(r"localhost\s*:.*failed=0", run.stdout), run.stdout[-2000:]

@@ -12,11 +12,17 @@ A second part times the modules as Ansible really ships them: the AnsiballZ
 payloads that `ansible -m MODULE` leaves behind with ANSIBLE_KEEP_REMOTE_FILES
 (module_utils zipped in, compiled from source at every run, as on a managed
 host), netfilter_facts against ping; the goal is a ratio within 1.15.
+Beside wall-clock time it reports the CPU seconds (user + system) of each
+payload process: on a machine whose load is above its core count the wall
+clock is mostly waiting for a core, the CPU seconds are what the host pays.
+With --baseline REV the netfilter_facts payload of that git revision is built
+too and timed in the same rounds, so before and after come from one run.
 
-Usage: bench_gather.py [--runs N]
+Usage: bench_gather.py [--runs N] [--baseline REV]
 """
 import argparse
 import glob
+import io
 import json
 import os
 import shutil
@@ -44,11 +50,11 @@ def run_module(argv, args):
     return elapsed, result
 
 
-def ansiballz_payload(module, work):
+def ansiballz_payload(module, work, collections=None, label=None):
     """Path of the AnsiballZ file Ansible builds to run ``module`` on localhost."""
-    remote_tmp = os.path.join(work, module.replace(".", "_"))
+    remote_tmp = os.path.join(work, (label or module).replace(".", "_"))
     env = dict(os.environ, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=remote_tmp,
-               ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS))
+               ANSIBLE_COLLECTIONS_PATH=collections or os.environ.get("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS))
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i",
                            os.path.join(REPO, "inventory", "localhost.yml"), "localhost", "-m", module],
                           capture_output=True, text=True, env=env, cwd=REPO)
@@ -59,36 +65,72 @@ def ansiballz_payload(module, work):
 
 
 def time_payload(path):
+    """(wall seconds, CPU seconds of the process) of one payload run."""
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, path], capture_output=True, text=True)
+    proc = subprocess.Popen([sys.executable, path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    stdout = proc.stdout.read().decode("utf-8", "replace")
+    _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
-    result = json.loads(proc.stdout[proc.stdout.index("{"):])
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    result = json.loads(stdout[stdout.index("{"):])
     if result.get("failed"):
         raise SystemExit("%s failed: %s" % (path, result.get("msg")))
-    return elapsed
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
-def bench_ansiballz(runs):
+def baseline_collections(rev, work):
+    """A collections directory holding the collection as it was at git revision ``rev``."""
+    root = os.path.join(work, "baseline")
+    target = os.path.join(root, "ansible_collections", "nfdoctor", "netfilter")
+    os.makedirs(target)
+    archive = subprocess.run(["git", "-C", REPO, "archive", "--format=tar", rev], capture_output=True)
+    if archive.returncode != 0:
+        raise SystemExit("git archive %s: %s" % (rev, archive.stderr.decode("utf-8", "replace").strip()))
+    import tarfile
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(target)
+    return root
+
+
+def bench_ansiballz(runs, baseline=None):
     work = tempfile.mkdtemp(prefix="nfdoctor-bench-")
     try:
         payloads = {"netfilter_facts": ansiballz_payload("nfdoctor.netfilter.netfilter_facts", work),
                     "ping": ansiballz_payload("ansible.builtin.ping", work)}
-        timings = {"netfilter_facts": [], "ping": []}
+        if baseline:
+            payloads["baseline"] = ansiballz_payload("nfdoctor.netfilter.netfilter_facts", work,
+                                                     collections=baseline_collections(baseline, work),
+                                                     label="baseline")
+        wall = dict((name, []) for name in payloads)
+        cpu = dict((name, []) for name in payloads)
         for _ in range(runs):
-            for name, path in payloads.items():
-                timings[name].append(time_payload(path))
+            for name, path in sorted(payloads.items()):
+                elapsed, seconds = time_payload(path)
+                wall[name].append(elapsed)
+                cpu[name].append(seconds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    med = dict((name, statistics.median(values)) for name, values in timings.items())
-    print("through AnsiballZ (as a managed host runs it), median of %d runs each" % runs)
-    print("  %-26s %7.3f s" % ("nfdoctor.netfilter_facts", med["netfilter_facts"]))
-    print("  %-26s %7.3f s" % ("ansible.builtin.ping", med["ping"]))
-    print("  netfilter_facts/ping: %.2f (goal: 1.15 or less)" % (med["netfilter_facts"] / med["ping"]))
+    med = dict((name, statistics.median(values)) for name, values in wall.items())
+    cpu_med = dict((name, statistics.median(values)) for name, values in cpu.items())
+    print("through AnsiballZ (as a managed host runs it), median of %d runs each, wall / CPU seconds" % runs)
+    rows = [("nfdoctor.netfilter_facts", "netfilter_facts")]
+    if baseline:
+        rows.append(("netfilter_facts at %s" % baseline[:12], "baseline"))
+    rows.append(("ansible.builtin.ping", "ping"))
+    for label, name in rows:
+        print("  %-26s %7.3f s  %7.3f s CPU" % (label, med[name], cpu_med[name]))
+    print("  netfilter_facts/ping: %.2f wall, %.2f CPU (goal: 1.15 or less)" % (
+        med["netfilter_facts"] / med["ping"], cpu_med["netfilter_facts"] / cpu_med["ping"]))
+    if baseline:
+        print("  at %s, netfilter_facts/ping: %.2f wall, %.2f CPU" % (
+            baseline[:12], med["baseline"] / med["ping"], cpu_med["baseline"] / cpu_med["ping"]))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also time the netfilter_facts payload of this git revision, in the same rounds")
     opts = parser.parse_args()
     ours = [sys.executable, os.path.join(REPO, "plugins", "modules", "netfilter_facts.py")]
     setup = [sys.executable, "-m", "ansible.modules.setup"]
@@ -113,7 +155,7 @@ def main():
     setup_work = med["setup"] - med["ping"]
     print("  work above the floor, netfilter_facts/setup: %.3f s / %.3f s = %.2f (%.1fx faster)" % (
         ours_work, setup_work, ours_work / setup_work, setup_work / ours_work))
-    bench_ansiballz(opts.runs)
+    bench_ansiballz(opts.runs, opts.baseline)
 
 
 if __name__ == "__main__":
