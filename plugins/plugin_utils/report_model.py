@@ -302,8 +302,10 @@ def _run_context(run_context, fail_on):
     run = {"fail_on": fail_on}
     for key in ("check_mode", "diff_mode", "become"):
         value = run_context.get(key)
-        # Jinja hands booleans over as strings when the role templates them.
-        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
+        # Jinja hands booleans over as strings when the role templates them, and null as "" or "None".
+        if isinstance(value, str) and value.strip().lower() in ("", "none"):
+            value = None
+        elif isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
             value = value.lower() in ("true", "yes")
         if value is not None and not isinstance(value, bool):
             raise AnsibleFilterError("fleet_report: run_context.%s must be true, false or null, not %r" % (key, value))
