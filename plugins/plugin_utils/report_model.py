@@ -249,8 +249,8 @@ def host_entry(name, result):
         return entry
     if result.get("skipped"):
         entry["status"] = "failed"
-        entry["message"] = "the audit task was skipped on this host (%s)" % (text(result.get("skip_reason"))
-                                                                              or "condition false")
+        reason = text(result.get("skip_reason")) or "condition false"
+        entry["message"] = "the audit task was skipped on this host (%s)" % reason
         return entry
     facts = (result.get("ansible_facts") or {}).get("nfdoctor")
     if result.get("failed") or not isinstance(facts, Mapping):

@@ -67,8 +67,8 @@ def fleet_summary_table(report, report_paths=None):
         for name in shown_hosts:
             errors = report["hosts"][name]["errors"]
             for err in errors[:MAX_ERRORS_SHOWN]:
-                lines.append("  %s: %s: %s" % (terminal(name, 40), terminal(err.get("source"), 60),
-                                                terminal(err.get("message"), 100)))
+                lines.append("  %s: %s: %s"
+                             % (terminal(name, 40), terminal(err.get("source"), 60), terminal(err.get("message"), 100)))
             if len(errors) > MAX_ERRORS_SHOWN:
                 lines.append("  %s: ... and %d more (see the reports)"
                              % (terminal(name, 40), len(errors) - MAX_ERRORS_SHOWN))

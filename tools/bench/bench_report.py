@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Time and memory of the audit's report step for large synthetic fleets (issue 15).
 
 The hosts are realistic: the facts the gatherer produces for the seed trees
@@ -74,7 +73,7 @@ def synthetic_results(seeds, count, rng):
 
 def best_time(func, runs):
     best = None
-    for _ in range(runs):
+    for _run in range(runs):
         gc.collect()
         started = time.perf_counter()
         value = func()
@@ -101,18 +100,25 @@ def bench(seeds, count, runs, write_dir):
     rng = random.Random(count)
     results = synthetic_results(seeds, count, rng)
     input_bytes = sum(len(json.dumps(r)) for r in results.values())
-    build = lambda: report_model.fleet_report(results, fail_on="high",  # noqa: E731
-                                              run_context={"check_mode": False, "become": True})
+
+    def build():
+        return report_model.fleet_report(results, fail_on="high", run_context={"check_mode": False, "become": True})
+
     seconds, report = best_time(build, runs)
     rows = [("model (fleet_report)", seconds, peak_alloc(build), len(json.dumps(report)))]
     for fmt in FORMATS:
-        render = lambda fmt=fmt: report_render.render_report(report, fmt)  # noqa: E731
+        def render(fmt=fmt):
+            return report_render.render_report(report, fmt)
+
         seconds, text = best_time(render, runs)
         rows.append(("render %s" % fmt, seconds, peak_alloc(render), len(text.encode("utf-8"))))
         if write_dir:
             with open(os.path.join(write_dir, report_render.report_file_name(fmt)), "w", encoding="utf-8") as handle:
                 handle.write(text)
-    summary = lambda: fleet_summary_table(report)  # noqa: E731
+
+    def summary():
+        return fleet_summary_table(report)
+
     seconds, text = best_time(summary, runs)
     rows.append(("summary table", seconds, peak_alloc(summary), len(text.encode("utf-8"))))
     print("%d hosts (%d findings; input facts %.1f MiB as JSON)"
