@@ -4,3 +4,8 @@
 .PHONY: bench
 bench: setup $(COLL_LINK)
 	$(BIN)/python tools/bench/bench_gather.py --runs 9 $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE))
+
+# The report step for 1 000 and 10 000 synthetic hosts: time and peak memory per format.
+.PHONY: bench-report
+bench-report: setup $(COLL_LINK)
+	$(BIN)/python tools/bench/bench_report.py --hosts 1000,10000 --runs 3

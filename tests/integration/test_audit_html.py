@@ -125,3 +125,48 @@ def test_screenshot(seed_page, tmp_path):
     assert len(data) > 50000, "a blank page compresses to almost nothing"
     if os.environ.get("NFDOCTOR_UPDATE_SCREENSHOT"):
         shutil.copyfile(shot, SCREENSHOT)
+
+
+# ------------------------------------------------- a 200-host fleet (issue 13)
+SCREENSHOT_200 = os.path.join(h.REPO, "docs", "images", "report-200-hosts.png")
+SCREENSHOT_600 = os.path.join(h.REPO, "docs", "images", "report-200-hosts-600px.png")
+
+
+@pytest.fixture(scope="module")
+def fleet_page(tmp_path_factory):
+    """The HTML report of 200 synthetic hosts made from the seed trees' gathered facts (tools/bench)."""
+    import random
+    sys.path.insert(0, os.path.join(h.REPO, "tools", "bench"))
+    import bench_report
+    results = bench_report.synthetic_results(bench_report.seed_facts(), 200, random.Random(200))
+    report = fr.fleet_report(results, fail_on="high", generated_at="2026-12-01T22:00:00Z",
+                             run_context={"check_mode": False, "become": True, "report_formats": ["json", "html"]})
+    page = tmp_path_factory.mktemp("fleet") / "nfdoctor-report.html"
+    page.write_text(fr.report_html(report))
+    return str(page), report
+
+
+def test_200_hosts_collapse_and_open_from_a_link(fleet_page, tmp_path):
+    page, report = fleet_page
+    text = dom(tmp_path, page)
+    assert '<html lang="en" data-js="ready">' in text
+    details = [a for t, a in elements(text) if t == "details"]
+    assert len(details) == 200 and not [a for a in details if "open" in a]
+    # A host link (#host-...) opens that host's section and no other.
+    name = report["summary"]["hosts_by_worst_severity"]["critical"][0]
+    target = [a["id"] for a in details if a["id"].startswith("host-%s" % name[:20].lower())][0]
+    opened = [a["id"] for t, a in elements(dom(tmp_path, page, "#" + target)) if t == "details" and "open" in a]
+    assert opened == [target]
+
+
+@pytest.mark.parametrize("width,height,path", [(1280, 1600, SCREENSHOT_200), (600, 1400, SCREENSHOT_600)])
+def test_200_host_screenshot(fleet_page, tmp_path, width, height, path):
+    page, _report = fleet_page
+    shot = tmp_path / ("fleet-%d.png" % width)
+    browse(tmp_path, "file://%s" % page, "--window-size=%d,%d" % (width, height), "--screenshot=%s" % shot)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (width, height)
+    assert len(data) > 30000, "a blank page compresses to almost nothing"
+    if os.environ.get("NFDOCTOR_UPDATE_SCREENSHOT"):
+        shutil.copyfile(shot, path)

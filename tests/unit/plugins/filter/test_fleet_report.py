@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.nfdoctor.netfilter.plugins.filter import fleet_report as fr
+from ansible_collections.nfdoctor.netfilter.plugins.plugin_utils import report_markdown as rmd
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "fleet_reports")
 
@@ -161,7 +162,7 @@ def test_json_keeps_documented_paths(report):
     doc = json.loads(fr.report_json(report))
     assert [f["id"] for f in doc["hosts"]["kvm-host-07"]["findings"]][0] == "CONNTRACK_MODULE_DISABLED"
     assert doc["hosts"]["kvm-host-07"]["facts"]["schema_version"] == 1
-    assert set(doc) == {"report_schema_version", "generated_at", "nfdoctor_version", "summary", "hosts"}
+    assert set(doc) == {"report_schema_version", "generated_at", "nfdoctor_version", "run", "summary", "hosts"}
 
 
 def test_collection_version_comes_from_galaxy_yml():
@@ -215,14 +216,14 @@ def test_markdown(report):
     ("<b>&", "&lt;b&gt;&amp;"),
 ])
 def test_markdown_inline_escaping(text, expected):
-    assert fr._md(text) == expected
+    assert rmd.md_text(text) == expected
 
 
 @pytest.mark.parametrize("text,expected", [("# h", "\\# h"), ("1. item", "1\\. item"), ("- x", "\\- x"),
                                            ("a 1. b", "a 1. b")])
 def test_markdown_paragraph_start_escaping(text, expected):
-    assert fr._md(text, starts_line=True) == expected
-    assert fr._md(text) == text
+    assert rmd.md_text(text, starts_line=True) == expected
+    assert rmd.md_text(text) == text
 
 
 def test_markdown_escapes_hostile_strings(report):
@@ -325,7 +326,7 @@ def test_junit_strips_characters_xml_forbids(report):
 
 
 # --------------------------------------------------------------- Prometheus
-SAMPLE = re.compile(r'^([a-z_]+)\{((?:[a-z_]+="(?:[^"\\\n]|\\[\\"n])*",?)+)\} (-?[0-9.e+-]+)$')
+SAMPLE = re.compile(r'^([a-z_]+)(?:\{((?:[a-z_]+="(?:[^"\\\n]|\\[\\"n])*",?)+)\})? (-?[0-9.e+-]+)$')
 
 
 def test_prometheus(report):
@@ -409,3 +410,139 @@ def test_reports_need_no_jmespath_on_the_controller():
                           env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "1"
+
+
+# ------------------------------------------ issue 13: what the HTML page offers
+def _commands(page):
+    return re.findall(r'<div class="cmd"><code>([^<]*)</code>', page)
+
+
+def test_html_has_a_remediation_command_per_fixable_finding(report):
+    page = fr.report_html(report)
+    commands = _commands(page)
+    assert "ansible-playbook nfdoctor.netfilter.remediate -l kvm-host-07 --tags conntrack_modules --check --diff" \
+        in commands
+    assert "ansible-playbook nfdoctor.netfilter.remediate -l kvm-host-07 --tags br_netfilter --check --diff" \
+        in commands
+    # Findings without a role (the hostile host's) get no command; each fixable one shows it twice
+    # (fleet table and host section).
+    with_role = sum(1 for e in report["hosts"].values() for f in e["findings"] if f.get("role"))
+    assert len(commands) == 2 * with_role == 6
+
+
+@pytest.mark.parametrize("host,role,expected", [
+    ("web01", "nfdoctor.netfilter.br_netfilter", "-l web01 --tags br_netfilter "),
+    ("web01", "conntrack_hygiene", "-l web01 --tags conntrack_hygiene "),
+    ("it's; rm -rf /", "br_netfilter", "-l 'it'\\''s; rm -rf /' --tags br_netfilter "),
+])
+def test_remediation_command_quotes_the_host(host, role, expected):
+    from ansible_collections.nfdoctor.netfilter.plugins.plugin_utils import report_model as rm
+    assert expected in rm.remediation_command(host, {"role": role})
+
+
+@pytest.mark.parametrize("role", [None, "", "br_netfilter; reboot", "a.b.c.d", 3])
+def test_remediation_command_needs_a_plain_role(role):
+    from ansible_collections.nfdoctor.netfilter.plugins.plugin_utils import report_model as rm
+    assert rm.remediation_command("web01", {"role": role}) is None
+
+
+def test_html_host_sections_collapse(report):
+    parser = _Collector()
+    parser.feed(fr.report_html(report))
+    details = [a for t, a in parser.tags if t == "details"]
+    assert len(details) == report["summary"]["hosts_total"]
+    assert not [a for a in details if "open" in a]
+    assert {a["id"] for a in details} == {a["href"][1:] for t, a in parser.tags
+                                          if t == "a" and a.get("href", "").startswith("#host-")}
+
+
+def test_html_fits_a_narrow_screen(report):
+    page = fr.report_html(report)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "@media (max-width:720px)" in page
+    # Wide tables scroll inside their box instead of widening the page.
+    assert page.count('<div class="scroll"><table id=') == 2
+
+
+def test_run_context_is_in_the_document_and_the_page(results):
+    report = fr.fleet_report(results, fail_on="high", run_context={"check_mode": True, "become": "False",
+                                                                   "report_formats": ["json", "html"]})
+    assert report["run"] == {"fail_on": "high", "check_mode": True, "diff_mode": None, "become": False,
+                             "report_formats": ["json", "html"]}
+    page = fr.report_html(report)
+    assert "<li><span>check mode:</span> yes</li>" in page
+    assert "<li><span>become:</span> no</li>" in page
+    assert "<li><span>fail_on:</span> high</li>" in page
+    assert "Run: check mode on, become no, fail_on high." in fr.report_markdown(report)
+    # Without a context the page says what it does not know instead of guessing.
+    assert "<li><span>become:</span> not known</li>" in fr.report_html(fr.fleet_report(results))
+
+
+def test_run_context_rejects_what_it_does_not_know(results):
+    with pytest.raises(AnsibleFilterError, match="unknown key"):
+        fr.fleet_report(results, run_context={"chek_mode": True})
+    with pytest.raises(AnsibleFilterError, match="true, false or null"):
+        fr.fleet_report(results, run_context={"become": "sometimes"})
+    with pytest.raises(AnsibleFilterError, match="must be a mapping"):
+        fr.fleet_report(results, run_context=["check"])
+
+
+def test_html_shows_no_controller_path():
+    facts = load("facts_seed000_centos7.json")
+    facts.update(captured=True, root="/home/ci/work/reports/offline-trees/seed000-centos7/")
+    page = fr.report_html(fr.fleet_report({"h": ok(facts)}))
+    assert "/home/ci" not in page and "offline-trees" not in page
+    assert "captured tree seed000-centos7" in page
+
+
+# ---------------------------------------------- issue 15: the report stays slim
+def test_report_keeps_only_what_the_renderers_use(report):
+    facts = report["hosts"]["kvm-host-07"]["facts"]
+    assert set(facts) <= {"schema_version", "hostname", "root", "captured", "gathered_at", "os", "kernel",
+                          "conntrack", "forwarding", "bridges", "br_netfilter", "networkd", "namespaces",
+                          "processes"}
+    assert "modules" not in facts and "cmdline" not in facts["kernel"]
+    assert facts["conntrack"] == {"count": 0, "max": 65536, "fill_ratio": 0.0,
+                                  "stats": {"totals": {"insert_failed": 0, "drop": 0}}} or \
+        set(facts["conntrack"]) <= {"count", "max", "fill_ratio", "stats"}
+    assert facts["bridges"] == {"virbr0": {}}
+    assert [set(p) for p in facts["processes"]["stuck"]] == [{"pid", "comm"}] * len(facts["processes"]["stuck"])
+    full = len(json.dumps(load("facts_seed000_centos7.json")))
+    slim = len(json.dumps(report["hosts"]["kvm-host-07"]))
+    assert slim < full, "the slim host (findings included) must be smaller than the facts it came from"
+
+
+def test_slim_facts_bound_a_huge_host():
+    facts = load("facts_healthy_debian12.json")
+    facts["bridges"] = {"br%d" % i: {"ports": ["p"] * 50} for i in range(5000)}
+    facts["kernel"] = {"release": ["not", "a", "string"]}
+    entry = fr.fleet_report({"h": ok(facts)})["hosts"]["h"]
+    assert len(entry["facts"]["bridges"]) == 256
+    assert "kernel" not in entry["facts"]
+
+
+# ------------------------------------------------------- Prometheus, issue 13
+def test_prometheus_timestamp_and_metric_types(report):
+    text = fr.report_prometheus(report)
+    assert "nfdoctor_last_run_timestamp_seconds 1795308000\n" in text  # 2026-11-22T00:40:00Z
+    types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+    assert types["nfdoctor_last_run_timestamp_seconds"] == "gauge"
+    assert {n for n, t in types.items() if t == "counter"} == {n for n in types if n.endswith("_total")} == \
+        {"nfdoctor_conntrack_insert_failed_total", "nfdoctor_conntrack_drop_total"}
+    assert types["nfdoctor_host_findings"] == "gauge"
+    assert 'nfdoctor_host_findings{host="kvm-host-07",severity="high"} 1' in text
+    assert 'nfdoctor_host_findings{host="edge-fw-02",severity="critical"} 0' in text
+
+
+def test_prometheus_without_a_parsable_time_has_no_timestamp_sample(results):
+    text = fr.report_prometheus(fr.fleet_report(results, generated_at="yesterday"))
+    assert "# TYPE nfdoctor_last_run_timestamp_seconds gauge" in text
+    assert not re.search(r"^nfdoctor_last_run_timestamp_seconds ", text, re.M)
+
+
+def test_prometheus_drops_nan():
+    facts = load("facts_healthy_debian12.json")
+    facts["conntrack"]["fill_ratio"] = float("nan")
+    text = fr.report_prometheus(fr.fleet_report({"h": ok(facts)}))
+    assert "nfdoctor_conntrack_fill_ratio{" not in text and "nan" not in text.lower()
+    assert 'nfdoctor_conntrack_limit{host="h"}' in text
