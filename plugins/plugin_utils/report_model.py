@@ -45,6 +45,8 @@ SLIM_FACTS = (
     ("forwarding", "ipv4"), ("forwarding", "ipv6"),
     ("br_netfilter", "loaded"), ("networkd", "installed"), ("networkd", "version"),
     ("namespaces", "count"),
+    # what an offline host was read from: our capture or a sosreport, and which sos wrote it
+    ("provenance", "layout"), ("provenance", "sos_version"),
 )
 # Bounds on the lists a slim host keeps: a hostile or huge host cannot make the report huge.
 MAX_SLIM_ITEMS = 256
@@ -221,6 +223,13 @@ def slim_facts(facts):
     bridges = fact(facts, "bridges")
     if isinstance(bridges, dict):
         slim["bridges"] = {str(n): {} for n in sorted(bridges, key=str)[:MAX_SLIM_ITEMS]}
+    provenance = fact(facts, "provenance")
+    if isinstance(provenance, dict):
+        # which file each fact family came from: "no NAT rules" is "none" or "not collected"
+        for family, sources in sorted(provenance.items())[:MAX_SLIM_ITEMS]:
+            if isinstance(sources, list):
+                slim.setdefault("provenance", {})[str(family)] = [
+                    text(s) for s in sources[:MAX_SLIM_ITEMS] if isinstance(s, (str, int, float))]
     stuck = fact(facts, "processes", "stuck")
     if isinstance(stuck, list):
         slim["processes"] = {"stuck": [{"pid": _slim_value(p.get("pid")), "comm": _slim_value(p.get("comm"))}
