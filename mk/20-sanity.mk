@@ -25,7 +25,7 @@ ansible-doc-check: setup
 # the checkout (.ansible-lint lists what it excludes) and on what users install.
 ansible-lint-check: setup collection-tarball
 	$(BIN)/ansible-lint --offline -q --profile production
-	cd $(DIST_TREE) && $(BIN)/ansible-lint --offline -q --profile production
+	cd $(DIST_TREE) && $(BIN)/ansible-lint --offline -q --profile production -c $(CURDIR)/.ansible-lint
 
 # The collection as users get it: ansible-galaxy collection build, extracted
 # under ansible_collections/<ns>/<name> (tools that copy the collection, like

@@ -177,7 +177,7 @@ CAPTURE_COMMANDS = (
     {"plugin": "networking", "argv": ["ip", "-d", "address"]},
     {"plugin": "networking", "argv": ["ip", "netns"]},
     {"plugin": "process", "argv": ["ps", "axo", "flags,state,uid,pid,ppid,pgid,sid,cls,pri,addr,sz,"
-                                               "wchan:20,lstart,tty,time,cmd"]},
+                                   "wchan:20,lstart,tty,time,cmd"]},
 )
 
 CAPTURE_FILES = (

@@ -35,7 +35,7 @@ def run_module(argv, args):
         json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
     env = dict(os.environ, PYTHONPATH=COLLECTIONS + os.pathsep + os.environ.get("PYTHONPATH", ""))
     started = time.perf_counter()
-    proc = subprocess.run(argv + [handle.name], capture_output=True, text=True, env=env)
+    proc = subprocess.run(argv + [handle.name], check=False, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - started
     os.unlink(handle.name)
     result = json.loads(proc.stdout[proc.stdout.index("{"):])
@@ -51,7 +51,7 @@ def ansiballz_payload(module, work):
                ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS))
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "-i",
                            os.path.join(REPO, "inventory", "localhost.yml"), "localhost", "-m", module],
-                          capture_output=True, text=True, env=env, cwd=REPO)
+                          check=False, capture_output=True, text=True, env=env, cwd=REPO)
     payloads = glob.glob(os.path.join(remote_tmp, "*", "AnsiballZ_*.py"))
     if proc.returncode != 0 or len(payloads) != 1:
         raise SystemExit("could not build the AnsiballZ payload of %s: %s" % (module, proc.stdout[-500:]))
@@ -60,7 +60,7 @@ def ansiballz_payload(module, work):
 
 def time_payload(path):
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, path], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, path], check=False, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     result = json.loads(proc.stdout[proc.stdout.index("{"):])
     if result.get("failed"):
@@ -74,7 +74,7 @@ def bench_ansiballz(runs):
         payloads = {"netfilter_facts": ansiballz_payload("nfdoctor.netfilter.netfilter_facts", work),
                     "ping": ansiballz_payload("ansible.builtin.ping", work)}
         timings = {"netfilter_facts": [], "ping": []}
-        for _ in range(runs):
+        for _unused in range(runs):
             for name, path in payloads.items():
                 timings[name].append(time_payload(path))
     finally:
@@ -94,7 +94,7 @@ def main():
     setup = [sys.executable, "-m", "ansible.modules.setup"]
     ping = [sys.executable, "-m", "ansible.modules.ping"]
     timings = {"netfilter_facts": [], "setup": [], "ping": []}
-    for _ in range(opts.runs):
+    for _unused in range(opts.runs):
         elapsed, result = run_module(ours, {})
         timings["netfilter_facts"].append(elapsed)
         findings = len(result["ansible_facts"]["nfdoctor"]["findings"])
