@@ -69,3 +69,22 @@ sanity-ansible-test: setup
 	  ANSIBLE_COLLECTIONS_PATH=$(ANSIBLE_TEST_ROOT):$(word 2,$(subst :, ,$(ANSIBLE_COLLECTIONS_PATH))) \
 	  $(BIN)/ansible-test sanity --local --python 3.11 --color no \
 	    --skip-test no-illegal-filenames
+
+# galaxy-importer, what Galaxy runs on an upload, on the built tarball, offline
+# (tools/sanity/galaxy-importer.cfg: ansible-doc, ansible-lint, changelog; its
+# ansible-test needs a container, sanity-ansible-test covers it). In a venv of
+# its own: galaxy-importer pins attrs below what the dev tools use. Not part of
+# `sanity`: the first run builds that venv.
+IMPORTER_VENV := $(CURDIR)/.build/importer-venv
+.PHONY: galaxy-importer
+$(IMPORTER_VENV)/.stamp: requirements/importer.txt
+	[ -x $(IMPORTER_VENV)/bin/python ] || $(PYTHON) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/pip install --quiet -r requirements/importer.txt
+	touch $@
+galaxy-importer: collection-tarball $(IMPORTER_VENV)/.stamp
+	cd $(DIST_ROOT) && PATH=$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(CURDIR)/tools/sanity/galaxy-importer.cfg \
+	  $(IMPORTER_VENV)/bin/python -m galaxy_importer.main nfdoctor-netfilter-$$(sed -n 's/^version: *//p' $(CURDIR)/galaxy.yml).tar.gz \
+	  > $(DIST_ROOT)/galaxy-importer.log 2>&1; rc=$$?; \
+	  grep -E 'ERROR|WARNING|Traceback' $(DIST_ROOT)/galaxy-importer.log; \
+	  [ $$rc -eq 0 ] && ! grep -qE 'ERROR|Traceback' $(DIST_ROOT)/galaxy-importer.log || { echo "galaxy-importer failed: $(DIST_ROOT)/galaxy-importer.log"; exit 1; }
+	@echo "galaxy-importer: no errors (log: $(DIST_ROOT)/galaxy-importer.log)"
