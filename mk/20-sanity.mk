@@ -57,6 +57,8 @@ sanity: validate-modules ansible-doc-check ansible-lint-check docs-lint sanity-a
 # The ':' only matters on Windows, which is not an Ansible controller.
 ANSIBLE_TEST_ROOT := $(CURDIR)/.build/ansible-test
 ANSIBLE_TEST_TREE := $(ANSIBLE_TEST_ROOT)/ansible_collections/nfdoctor/netfilter
+# e.g. make sanity-ansible-test ANSIBLE_TEST_ARGS="--test pylint"
+ANSIBLE_TEST_ARGS ?=
 .PHONY: sanity-ansible-test
 sanity-ansible-test: setup
 	@pip=$$(sed -n "s/^ *pip='\([0-9.]*\)',$$/\1/p" $(VENV)/lib/python3.11/site-packages/ansible_test/_internal/python_requirements.py); \
@@ -68,7 +70,7 @@ sanity-ansible-test: setup
 	cd $(ANSIBLE_TEST_TREE) && git init -q && git add -A && \
 	  ANSIBLE_COLLECTIONS_PATH=$(ANSIBLE_TEST_ROOT):$(word 2,$(subst :, ,$(ANSIBLE_COLLECTIONS_PATH))) \
 	  $(BIN)/ansible-test sanity --local --python 3.11 --color no \
-	    --skip-test no-illegal-filenames
+	    --skip-test no-illegal-filenames $(ANSIBLE_TEST_ARGS)
 
 # galaxy-importer, what Galaxy runs on an upload, on the built tarball, offline
 # (tools/sanity/galaxy-importer.cfg: ansible-doc, ansible-lint, changelog; its
