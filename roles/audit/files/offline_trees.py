@@ -98,7 +98,7 @@ class BoundedTarInfo(tarfile.TarInfo):
     EXTENSION_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
                        tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
 
-    def _proc_member(self, tarfile_obj):  # pylint: disable=arguments-renamed  (the base name would shadow the tarfile module)
+    def _proc_member(self, tarfile_obj):  # base name would shadow tarfile  # pylint: disable=arguments-renamed
         if self.type in self.EXTENSION_TYPES:
             if self.size > MAX_HEADER_BYTES:
                 raise UnsafeArchive("a %s header of %d bytes (more than %d): a name no host has"
