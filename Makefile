@@ -23,15 +23,21 @@ export PATH := $(BIN):$(PATH)
 # Each area adds its test targets to TEST_TARGETS in its own mk/*.mk file.
 TEST_TARGETS :=
 
-.PHONY: help setup setup-core216 audit test lint clean
+.PHONY: help setup setup-audit setup-core216 audit test lint clean
 help:
 	@echo "make audit        audit this machine and write reports to $(REPORT_DIR)"
 	@echo "make test         run the whole test suite (what CI runs)"
 	@echo "make lint         static checks only"
 
-$(VENV)/.stamp: requirements/dev.txt
-	$(PYTHON) -m venv $(VENV)
+# Two stamps in one venv: `make audit` installs only requirements/audit.txt;
+# every test target (setup) adds the dev tools from requirements/dev.txt.
+$(VENV)/.stamp-audit: requirements/audit.txt
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/audit.txt
+	touch $@
+
+$(VENV)/.stamp: requirements/dev.txt requirements/audit.txt $(VENV)/.stamp-audit
 	$(BIN)/pip install --quiet -r requirements/dev.txt
 	touch $@
 
@@ -44,6 +50,7 @@ $(COLL_LINK):
 	mkdir -p $(dir $(COLL_LINK))
 	ln -sfn $(CURDIR) $(COLL_LINK)
 
+setup-audit: $(VENV)/.stamp-audit $(COLL_LINK)
 setup: $(VENV)/.stamp $(COLL_LINK)
 setup-core216: $(VENV)/.stamp $(VENV216)/.stamp $(COLL_LINK)
 

@@ -14,7 +14,7 @@ TEST_TARGETS += test-audit
 
 AUDIT_ARGS ?=
 
-audit: setup
+audit: setup-audit
 	@mkdir -p "$(REPORT_DIR)"
 	$(BIN)/ansible-playbook playbooks/audit.yml -e nfdoctor_report_dir="$(REPORT_DIR)" $(AUDIT_ARGS)
 	@echo "nfdoctor: reports written to $(REPORT_DIR)/ (open $(REPORT_DIR)/nfdoctor-report.html in a browser)"
@@ -26,7 +26,7 @@ test-audit: setup system-deps test-audit-filters
 	$(BIN)/pytest -q tests/integration/test_audit_live.py tests/integration/test_audit_offline.py \
 	    tests/integration/test_audit_capture.py tests/integration/test_audit_html.py tests/integration/test_audit_runner.py
 
-bench-audit: setup
+bench-audit: setup-audit
 	$(BIN)/python tests/integration/bench_single_host.py
 
 # Re-take docs/images/report.png from the seed trees' report (headless Chromium).

@@ -193,7 +193,7 @@ CAPTURE_COMMANDS = (
     {"plugin": "networking", "argv": ["ip", "netns"]},
     # process.py (3.9 - 4.7.0 column list; 4.7.1 adds psr, the reader takes either).
     {"plugin": "process", "argv": ["ps", "axo", "flags,state,uid,pid,ppid,pgid,sid,cls,pri,addr,sz,"
-                                               "wchan:20,lstart,tty,time,cmd"]},
+                                   "wchan:20,lstart,tty,time,cmd"]},
 )
 
 CAPTURE_FILES = (

@@ -591,8 +591,8 @@ def _trigger_in_use(facts, trigger):
         count = fact(facts, "namespaces", "count") or 0
         container = _container_host(facts)
         return bool(count or container), ("%d network namespaces in use" % count if count else
-                                           "a container runtime creates namespaces" if container else
-                                           "no network namespaces seen")
+                                          "a container runtime creates namespaces" if container else
+                                          "no network namespaces seen")
     if trigger == "conntrack_flush":
         jobs = facts.get("conntrack_flush_jobs") or []
         return bool(jobs), ("a conntrack flush is scheduled (%s)" % _where(jobs[0]) if jobs else "no flush jobs seen")

@@ -193,7 +193,7 @@ def check_kernel_hung_tasks(facts):
         findings.append(make_finding(
             "KERNEL_HUNG_TASK_NETFILTER", severity, detail + ".", ev,
             remediation=PATH_REMEDIATION[path],
-            title="The kernel log shows tasks stuck in %s" % PATH_WORDS[path].split(" (")[0]))
+            title="The kernel log shows tasks stuck in %s" % PATH_WORDS[path].split(" (", 1)[0]))
     return findings
 
 
@@ -217,7 +217,7 @@ def check_netdev_unregister_leak(facts):
         severity = "low"
     devices = leak.get("devices") or {}
     device_text = ", ".join("%s (%d times, usage count up to %s)" % (name, info.get("count") or 0,
-                                                                      info.get("max_usage"))
+                                                                     info.get("max_usage"))
                             for name, info in sorted(devices.items())[:5])
     detail = ("The kernel log shows %d \"unregister_netdevice: waiting for DEV to become free\" line(s) for %s, "
               "the last %s: a reference to a device of a deleted network namespace was never dropped, so its "

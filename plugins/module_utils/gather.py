@@ -337,7 +337,7 @@ class Gatherer(object):
             output = self.src.command(["nft", "list", "ruleset"], sos_names=["nft_-a_list_ruleset"])
             if output:
                 self.sos.record("netfilter_rules", self.sos.found_name(["nft", "list", "ruleset"],
-                                                                      ["nft_-a_list_ruleset"]))
+                                                                       ["nft_-a_list_ruleset"]))
                 parsed = parse_nft_ruleset(output)
                 self._problems("nft list ruleset", parsed)
                 rules.extend(parsed["rules"])
@@ -417,7 +417,7 @@ class Gatherer(object):
                     bridges[name] = {"ports": self.src.listdir("/sys/class/net/%s/brif" % name)}
         else:
             link = self.src.command(["ip", "-d", "link"], sos_names=["ip_-d_address", "ip_-o_-d_link", "ip_link",
-                                                                      "ip_-o_link", "ip_address"])
+                                                                     "ip_-o_link", "ip_address"])
             if link:
                 parsed = parse_ip_link(link)
                 interfaces = sorted(parsed["interfaces"])
@@ -488,7 +488,7 @@ class Gatherer(object):
         kernel = self.facts["kernel"]
         available = modules.get("available")
         module_available = None if available is None else ("br_netfilter" in available
-                                                             or "br_netfilter" in modules["builtin"])
+                                                           or "br_netfilter" in modules["builtin"])
         split = has_feature(kernel, "br_netfilter_split") if kernel.get("version") else None
         if module_available:
             split = True

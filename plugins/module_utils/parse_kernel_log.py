@@ -541,7 +541,7 @@ def summarise_kernel_logs(parsed_sources, now=None, uptime=None):
     merged = {}
     for parsed, span in zip(sources, spans_of):
         summary["sources"].append(dict((k, parsed.get(k)) for k in ("source", "format", "lines", "skipped_lines",
-                                                                     "timed_out")))
+                                                                    "timed_out")))
         for problem in parsed.get("problems") or []:
             summary["problems"].append("%s: %s" % (parsed.get("source"), problem))
         for kind in ("table_full", "unregister_netdevice", "hung_tasks", "soft_lockups"):

@@ -526,7 +526,7 @@ def modules_load_facts(files):
         linked = "/etc/modules-load.d/modules.conf"
         if linked in effective and _to_text(text_by_path.get(linked)) == _to_text(text_by_path[DEBIAN_MODULES_FILE]):
             entries.append({"path": DEBIAN_MODULES_FILE, "shadowed_by": None,
-                             "ignored": "same content as %s (Debian links one to the other); counted once" % linked})
+                            "ignored": "same content as %s (Debian links one to the other); counted once" % linked})
         else:
             entries.append({"path": DEBIAN_MODULES_FILE, "shadowed_by": None, "ignored": None})
             effective.append(DEBIAN_MODULES_FILE)

@@ -251,7 +251,7 @@ def _classify(path):
 def _section_entries(parsed, section_name):
     for section in parsed["sections"]:
         if section["name"] == section_name:
-            for entry in section["entries"]:  # noqa: UP028 - no "yield from" on Python 2.7
+            for entry in section["entries"]:  # noqa: UP028 - no "yield from" on Python 2.7  # pylint: disable=use-yield-from
                 yield entry
 
 

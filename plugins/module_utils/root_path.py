@@ -159,7 +159,7 @@ def confined_glob(real_root, pattern):
                 except OSError:
                     continue
                 names = [n for n in names if fnmatch.fnmatchcase(n, part) and (part.startswith(".")
-                                                                              or not n.startswith("."))]
+                                                                               or not n.startswith("."))]
             else:
                 names = [part]
             for name in names:

@@ -253,7 +253,7 @@ PARSERS = [
     ("parse_vmcore_dmesg", pc.parse_vmcore_dmesg, check_crash),
     ("parse_kernel_release", kr.parse_kernel_release, check_kernel),
     ("configured_sysctls", lambda text: psd.configured_sysctls({"/etc/sysctl.d/99-x.conf": text,
-                                                                 "/etc/sysctl.conf": text}), check_sysctl_d),
+                                                                "/etc/sysctl.conf": text}), check_sysctl_d),
     ("parse_iptables_listing", lambda text: pil.parse_iptables_listing(text, "nat"), check_listing),
     ("parse_systemctl_show_version", pss.parse_systemctl_show_version, check_version),
     ("parse_package_version/rpm", lambda text: pss.parse_package_version(text, "systemd", "rpm"), check_version),

@@ -93,7 +93,7 @@ def processes_naming(text):
 
 
 def run_approach(approach, count, inventory, args):
-    playbook, report_name, _ = APPROACHES[approach]
+    playbook, report_name, _unused = APPROACHES[approach]
     report_dir = os.path.join(WORK_DIR, "%s-%d" % (approach, count))
     os.makedirs(report_dir, exist_ok=True)
     report_path = os.path.join(report_dir, report_name)
@@ -114,7 +114,7 @@ def run_approach(approach, count, inventory, args):
         # wait4 gives the rusage of ansible-playbook plus everything it reaped:
         # its forked workers and the ssh clients they ran.
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _unused, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
             # Interrupted (SIGTERM, Ctrl-C): do not leave ansible running. Its
             # workers run in sessions of their own and outlive a killed parent,
@@ -153,9 +153,9 @@ def machine_description():
             os_name = re.search(r'^PRETTY_NAME="?([^"\n]+)', handle.read(), re.M).group(1)
     except (OSError, AttributeError):
         pass
-    core = subprocess.run([os.path.join(BIN, "ansible"), "--version"], capture_output=True, text=True,
+    core = subprocess.run([os.path.join(BIN, "ansible"), "--version"], check=False, capture_output=True, text=True,
                           env=ansible_env()).stdout.splitlines()[0].strip()
-    ssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
+    ssh = subprocess.run(["ssh", "-V"], check=False, capture_output=True, text=True).stderr.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1048576.0, 1), "os": os_name,
             "kernel": platform.release(), "python": platform.python_version(), "ansible": core, "ssh": ssh,
             "nice": os.getpriority(os.PRIO_PROCESS, 0)}
@@ -247,7 +247,7 @@ def write_doc(results, machine, command, started):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--sizes", default="10,50,200", help="fleet sizes, comma separated")
     parser.add_argument("--approaches", default="audit,naive,setup")
     parser.add_argument("--forks", type=int, default=0, help="override ansible.cfg forks")

@@ -76,7 +76,7 @@ class FleetError(Exception):
 
 def run(argv, check=True, **kwargs):
     """Run a command, returning CompletedProcess; FleetError with its stderr on failure."""
-    proc = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    proc = subprocess.run(argv, check=False, capture_output=True, text=True, **kwargs)
     if check and proc.returncode != 0:
         raise FleetError("%s failed (rc=%d): %s" % (" ".join(argv), proc.returncode,
                                                     (proc.stderr or proc.stdout).strip()))
@@ -488,7 +488,7 @@ def cmd_inject(args):
             maximum = int(handle.read())
         count = int(ns_shell(ns, "cat /proc/sys/net/netfilter/nf_conntrack_count").stdout)
         print("%s: conntrack %d/%d entries (%.0f%%), held %ds" % (ns, count, maximum, 100.0 * count / maximum,
-                                                                args.hold))
+                                                                  args.hold))
     elif args.fault == "clear":
         ns_shell(ns, "sysctl -qw net.ipv4.ip_forward=1\n"
                      "for f in /proc/sys/net/ipv4/conf/*/forwarding; do echo 1 > $f; done\n"
@@ -506,7 +506,7 @@ def cmd_disconnect(args):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="fleet", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="fleet", description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--run-dir", default=DEFAULT_RUN_DIR, help="where keys, configs and inventory live")
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="create N hosts")

@@ -420,7 +420,7 @@ def start_vm(name: str, suite: str, state_dir: str, root: str | None = None, mem
             os.unlink(stale)
     port = free_port()
     result = subprocess.run(qemu_args(paths, port, console_log, pidfile, memory_mb),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if result.returncode != 0:
         raise VmError(f"qemu failed to start {name}: {result.stdout.strip()}")
     record = instance_record(name, port, paths.ssh_key, state_dir)
@@ -459,7 +459,7 @@ def wait_for_ssh(record: dict, timeout: float = 300, interval: float = 3) -> flo
             raise VmError(f"{record['instance']}: qemu exited before SSH came up; "
                           f"console log tail:\n{tail(console_log)}")
         probe = subprocess.run(ssh_args(record["identity_file"], record["port"]),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+                               check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         if probe.returncode == 0:
             return round(time.time() - record.get("started_at", time.time()), 1)
         if time.monotonic() >= deadline:

@@ -1,6 +1,6 @@
 """The converged VM: every fault prepare.yml injected is gone, checked from outside."""
 from vm_helpers import (CONNTRACK_RULE, FLUSH_JOB, MASQUERADE_RULE, active_flush_lines, routing_links,
-                      rule_inserts, sysctl_value)
+                        rule_inserts, sysctl_value)
 
 
 def test_conntrack_rule_inserts(host):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Find captured trees and sosreports for an offline audit, unpacking tarballs safely.
@@ -121,7 +120,7 @@ class BoundedTarInfo(tarfile.TarInfo):
     EXTENSION_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
                        tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
 
-    def _proc_member(self, tarfile_obj):
+    def _proc_member(self, tarfile_obj):  # base name would shadow tarfile  # pylint: disable=arguments-renamed
         if self.type in self.EXTENSION_TYPES:
             if self.size > MAX_HEADER_BYTES:
                 raise UnsafeArchive("a %s header of %d bytes (more than %d): a name no host has"

@@ -141,7 +141,7 @@ def checksum_tree(top, exclude=()):
 def run_script(*args, timeout=300):
     """Run offline_trees.py as the playbook does; returns (json result, measures, stderr)."""
     argv = [PYTHON, "-c", _MEASURE, PYTHON, SCRIPT] + [str(a) for a in args]
-    proc = subprocess.run(argv, capture_output=True, timeout=timeout, text=True)
+    proc = subprocess.run(argv, check=False, capture_output=True, timeout=timeout, text=True)
     lines = proc.stdout.rstrip("\n").rsplit("\n", 1)
     measures = json.loads(lines[-1])
     result = json.loads(lines[0]) if measures["rc"] == 0 and len(lines) == 2 else None

@@ -33,7 +33,7 @@ def _make_database():
 
 
 def test_system_deps_is_the_first_prerequisite_of_test():
-    rules, _ = _make_database()
+    rules, _unused = _make_database()
     assert rules["test"][0] == "system-deps", rules["test"]
 
 
@@ -49,7 +49,7 @@ def test_every_test_target_depends_on_system_deps_itself():
 
 
 def test_tools_the_roles_call_are_in_the_package_list():
-    _, variables = _make_database()
+    _unused, variables = _make_database()
     packages = set(variables["SYSTEM_PACKAGES"])
     # modinfo/modprobe, sysctl, conntrack, iptables, ssh client and server, the browser, qemu
     for package in ("kmod", "procps", "conntrack", "iptables", "openssh-client", "openssh-server",

@@ -41,7 +41,7 @@ def playbook(name, *args, inventory=LOCAL_INVENTORY, env=None, timeout=600, user
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, os.path.join(REPO, "playbooks", name)] + list(args)
     if user:
         argv = ["runuser", "-u", user, "--"] + argv
-    return subprocess.run(argv, cwd=REPO, env=env or environment(), stdout=subprocess.PIPE,
+    return subprocess.run(argv, check=False, cwd=REPO, env=env or environment(), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
 
 

@@ -7,5 +7,5 @@ repo=$(cd "$here/../../../.." && pwd)
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$repo/.build/collections}
 export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$repo/ansible.cfg}
 bin=${BIN:-$repo/.venv/bin}
-"$bin/ansible-playbook" -i "$repo/inventory/localhost.yml" "$here/tasks/main.yml" \
+"$bin/ansible-playbook" -i "$repo/inventory/localhost.yml" "$here/filters.yml" \
     -e fixtures="$repo/tests/unit/fixtures/fleet_reports" "$@"

@@ -279,7 +279,7 @@ def test_sos_prefers_dmesg_T_and_reads_the_end_of_var_log_messages(tmp_path, no_
     })
     facts, findings = audit(root)
     assert [s["source"] for s in facts["kernel_log"]["sources"]] == ["/sos_commands/kernel/dmesg_-T",
-                                                                      "/var/log/messages"]
+                                                                     "/var/log/messages"]
     assert findings["KERNEL_HUNG_TASK_NETFILTER"]["severity"] == "critical"
     assert "NETDEV_UNREGISTER_LEAK" not in findings  # plain dmesg was not read: dmesg -T is the same buffer
     assert "CONNTRACK_TABLE_FULL_EVENTS" not in findings  # the old line is before the 16 MiB tail

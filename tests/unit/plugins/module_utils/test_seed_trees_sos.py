@@ -77,10 +77,12 @@ def test_seed_in_real_sos_layout_has_the_same_findings(tmp_path, seed, version):
 def test_seed_004_on_sos_39(tmp_path):
     """sos 3.9 has no stacks: the running kworker is invisible, the D-state ip is found by its wait channel."""
     seed = "seed-004-openstack-netns-hang"
-    original, _ = findings(os.path.join(TREES, seed))
-    old, _ = findings(sosify(os.path.join(TREES, seed), str(tmp_path / "old"), "3.9"))
-    new, _ = findings(sosify(os.path.join(TREES, seed), str(tmp_path / "new"), "4.5.0"))
-    pids = lambda facts: [(p["pid"], p["matched_path"]) for p in facts["processes"]["stuck"]]  # noqa: E731
+    original, _unused = findings(os.path.join(TREES, seed))
+    old, _unused = findings(sosify(os.path.join(TREES, seed), str(tmp_path / "old"), "3.9"))
+    new, _unused = findings(sosify(os.path.join(TREES, seed), str(tmp_path / "new"), "4.5.0"))
+
+    def pids(facts):
+        return [(p["pid"], p["matched_path"]) for p in facts["processes"]["stuck"]]
     assert pids(original) == pids(new) == [(29371, "netns_cleanup"), (40112, "netns_cleanup")]
     assert pids(old) == [(40112, "netns_cleanup")]
     assert old["processes"]["stuck"][0]["matched_by"] == "wchan"
