@@ -37,8 +37,6 @@ NEAR_FULL_RATIO = 0.8
 CRITICAL_FULL_RATIO = 0.95
 
 
-
-
 def _kernel_text(facts):
     return fact(facts, "kernel", "release") or "unknown kernel"
 

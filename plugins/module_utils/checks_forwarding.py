@@ -35,8 +35,6 @@ TUNNEL_NAME_PATTERNS = ("wg*", "tun*", "tap*", "vxlan*", "flannel.*", "tunl*", "
 FALSE_WORDS = ("0", "no", "false", "off")
 
 
-
-
 def _container_host(facts):
     env = facts.get("environment") or {}
     return bool(env.get("kubernetes") or env.get("container_runtimes"))

@@ -41,8 +41,6 @@ PATH_REMEDIATION = {
 }
 
 
-
-
 def _age_words(seconds):
     if seconds is None:
         return "at an unknown time"

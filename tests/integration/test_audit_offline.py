@@ -179,7 +179,7 @@ def test_real_sosreport_tarball_round_trip(tmp_path):
          "sosreport-edge-gw-2-2026-12-01-mfbzrwe.tar.gz", "w:gz"),
     ]
     for seed, version, host, name, mode in cases:
-        top = name.split(".tar")[0]
+        top = name.split(".tar", maxsplit=1)[0]
         root = sos4_report(tmp_path / "build" / top, seed, version, host)
         with tarfile.open(src / name, mode) as tar:
             tar.add(root, arcname=top)

@@ -420,13 +420,13 @@ def stop_processes_in_root(root: str) -> None:
 
 def unmount_all(root: str) -> list[str]:
     """Unmount everything at or below root, deepest first. Returns what is still mounted."""
-    for _ in range(3):
+    for _attempt in range(3):
         points = vm.mounts_under(root)
         if not points:
             return []
         for point in sorted(points, key=len, reverse=True):
-            if subprocess.run(["umount", point], stderr=subprocess.DEVNULL).returncode != 0:
-                subprocess.run(["umount", "-l", point], stderr=subprocess.DEVNULL)
+            if subprocess.run(["umount", point], stderr=subprocess.DEVNULL, check=False).returncode != 0:
+                subprocess.run(["umount", "-l", point], stderr=subprocess.DEVNULL, check=False)
     return vm.mounts_under(root)
 
 
@@ -519,7 +519,8 @@ def run_in_root(root: str, command: str, env: dict, on_line=None) -> int:
 
 def make_database(root: str, env: dict) -> dict[str, list[str]]:
     process = subprocess.run(["chroot", root, "/bin/bash", "-c", f"cd {CLONE_DIR} && make -pqn test"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors="replace")
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors="replace",
+                             check=False)
     rules = parse_make_database(process.stdout)
     if not rules.get("test"):
         raise FreshError("could not read the prerequisites of `test` from make's database (make -pqn test)")
@@ -536,7 +537,7 @@ def _interrupt(signum, _frame):
 
 def run(repo: str, shared: str | None, keep_going: bool, workdir: str, only: list[str] | None = None) -> int:
     started = time.monotonic()
-    tarball, _ = build_base(cache_dir())
+    tarball, _built = build_base(cache_dir())
     os.makedirs(workdir, exist_ok=True)
     remove_stale_roots(workdir)
     root = tempfile.mkdtemp(prefix=STALE_PREFIX, dir=workdir)
@@ -607,7 +608,7 @@ def run(repo: str, shared: str | None, keep_going: bool, workdir: str, only: lis
 def main(argv=None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     here = os.path.dirname(os.path.abspath(__file__))
     parser.add_argument("--repo", default=os.path.normpath(os.path.join(here, "..", "..")),
@@ -637,7 +638,7 @@ def main(argv=None) -> int:
         print(f"test-fresh: --shared {shared}: no such directory", file=sys.stderr)
         return 2
     if subprocess.run(["git", "-C", args.repo, "rev-parse", "HEAD"], stdout=subprocess.DEVNULL,
-                      stderr=subprocess.DEVNULL).returncode != 0:
+                      stderr=subprocess.DEVNULL, check=False).returncode != 0:
         print(f"test-fresh: {args.repo} is not a git checkout with a commit", file=sys.stderr)
         return 2
     if os.environ.get("NFDOCTOR_FRESH_UNSHARED") != "1":

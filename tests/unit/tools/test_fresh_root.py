@@ -237,8 +237,9 @@ def test_tracker_blames_the_top_level_target_of_a_failing_prerequisite():
     clock = Clock()
     rules = fresh.parse_make_database(DATABASE)
     tracker = fresh.MakeTracker(rules["test"], rules, clock=clock)
-    _feed(tracker, clock, TRACE_PASS[:1] + [(10, "Makefile:35: target '/b/.venv/.stamp' does not exist"),
-                                           (20, "make: *** [Makefile:36: /b/.venv/.stamp] Error 1")])
+    trace = TRACE_PASS[:1] + [(10, "Makefile:35: target '/b/.venv/.stamp' does not exist"),
+                              (20, "make: *** [Makefile:36: /b/.venv/.stamp] Error 1")]
+    _feed(tracker, clock, trace)
     results = tracker.close(2)
     assert [r.status for r in results] == ["passed", "failed", "not run", "not run"]
     assert tracker.failed == "lint"
@@ -266,8 +267,8 @@ def test_summary_table_and_seconds():
     assert fresh.format_seconds(None) == "-"
     assert fresh.format_seconds(59.6) == "1m00s"
     assert fresh.format_seconds(7) == "7s"
-    table = fresh.summary_table([fresh.Result("make audit", "passed", 61), fresh.Result("make test", "failed", None,
-                                                                                          "exit 2")])
+    table = fresh.summary_table([fresh.Result("make audit", "passed", 61),
+                                 fresh.Result("make test", "failed", None, "exit 2")])
     assert table.splitlines() == [
         "target      result      wall  note",
         "make audit  passed     1m01s",
