@@ -25,6 +25,9 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+# the one facts lookup the checks use too; renderers call it as report_model.fact
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import fact  # noqa: F401
+
 REPORT_SCHEMA_VERSION = 1
 
 # Lowest to highest. "none" is the worst severity of a host without findings.
@@ -133,16 +136,6 @@ def plain(value):
 def is_nan(value):
     """True for a float NaN (a corrupt counter), which no report should show as a number."""
     return isinstance(value, float) and math.isnan(value)
-
-
-def fact(facts, *path):
-    """The value at ``path`` in a facts document, None where any step is missing."""
-    value = facts
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 def collection_version():
