@@ -9,7 +9,8 @@ the evidence itself; everything that does not depend on the host lives here.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+# the one severity scale (re-exported: checks and tests import it from here)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.severity import SEVERITIES  # noqa: F401
 
 CATALOGUE = {
     "CONNTRACK_MODULE_DISABLED": {

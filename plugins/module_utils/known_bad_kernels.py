@@ -24,11 +24,11 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.kernel_release 
     compare_kernel_releases,
     version_in_range,
 )
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.severity import SEVERITY_CHOICES
 
 CONFIDENCE_ORDER = ("low", "medium", "high")
 TRIGGERS = ("nfqueue", "netns", "conntrack_flush", "nat", "always")
-# "none" for severity_latent: the bug cannot bite without its trigger, so say nothing.
-SEVERITY_CHOICES = ("none", "info", "low", "medium", "high", "critical")
+# SEVERITY_CHOICES has "none" for severity_latent: the bug cannot bite without its trigger, so say nothing.
 
 # Every range and every flavour rule names its ``source`` (commit, changelog,
 # issue thread) and ``confidence``; the finding shows both, so a reader can

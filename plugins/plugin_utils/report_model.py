@@ -27,13 +27,15 @@ from ansible.errors import AnsibleFilterError
 
 # the one facts lookup the checks use too; renderers call it as report_model.fact
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import fact  # noqa: F401
+# The one severity scale, lowest to highest; "none" is the worst severity of a
+# host without findings and the fail_on that never fails.
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.severity import (  # noqa: F401
+    SEVERITIES,
+    SEVERITY_CHOICES as FAIL_ON_CHOICES,
+    SEVERITY_RANK,
+)
 
 REPORT_SCHEMA_VERSION = 1
-
-# Lowest to highest. "none" is the worst severity of a host without findings.
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-SEVERITY_RANK = {"none": 0, "info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
-FAIL_ON_CHOICES = ("none",) + SEVERITIES
 HOST_STATUSES = ("ok", "failed", "unreachable")
 COLLECTION = "nfdoctor.netfilter"
 
