@@ -3,7 +3,8 @@
 """Plan the conntrack table size from the audit's facts (runs on the controller).
 
 Used by the role ``nfdoctor.netfilter.conntrack_hygiene``. The fill ratio
-that counts as "near full" is the audit's own (checks.NEAR_FULL_RATIO), so
+that counts as "near full" and the hash size per entry are the audit's own
+(module_utils/checks_forwarding.py), so
 the finding CONNTRACK_TABLE_NEAR_FULL and the fix that clears it cannot
 disagree; the role only passes another threshold when the operator sets one.
 """
@@ -14,14 +15,14 @@ import math
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import NEAR_FULL_RATIO
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_forwarding import (
+    HASH_MAX_PER_BUCKET as HASH_RESIZE_AT,
+    INTENDED_PER_BUCKET as ENTRIES_PER_BUCKET,
+    NEAR_FULL_RATIO,
+)
 
 # nf_conntrack_max is an int sysctl; the kernel refuses more.
 MAX_LIMIT_CEILING = 2 ** 31 - 1
-# kube-proxy and the kernel's own default keep max/hashsize at 4 (8 would be
-# twice as many entries per bucket as they intend).
-ENTRIES_PER_BUCKET = 4
-HASH_RESIZE_AT = 8
 
 
 def _whole(value):

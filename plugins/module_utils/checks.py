@@ -11,7 +11,10 @@ bridges exist, most on Kubernetes nodes and container hosts.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_forwarding import FORWARDING_CHECKS
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_forwarding import (  # noqa: F401 - NEAR_FULL_RATIO is public here
+    FORWARDING_CHECKS,
+    NEAR_FULL_RATIO,
+)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_kernel_log import KERNEL_LOG_CHECKS
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import (
     evidence,
@@ -33,7 +36,6 @@ CONNTRACK_FAMILY = (
     "nf_conntrack", "nf_conntrack_ipv4", "nf_conntrack_ipv6", "nf_nat", "nf_nat_ipv4", "nf_nat_ipv6",
     "nf_defrag_ipv4", "iptable_nat", "ip6table_nat", "xt_conntrack", "nf_conntrack_netlink",
 )
-NEAR_FULL_RATIO = 0.8
 CRITICAL_FULL_RATIO = 0.95
 
 

@@ -15,14 +15,15 @@ import fnmatch
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import evidence, fact, make_finding, rule
 
-# conntrack_hygiene's plan (plugins/filter/conntrack_table.py HASH_RESIZE_AT)
+# conntrack_hygiene's plan (plugins/filter/conntrack_table.py, which imports these)
 # raises the hash size once max/hashsize passes this; the finding uses the
 # same line so that the fix clears it. Kernels before 5.15 default to
 # max = 8 x hashsize (nf_conntrack_core.c max_factor), so a default table
 # never fires; kube-proxy sets hashsize = max/4.
 HASH_MAX_PER_BUCKET = 8
 INTENDED_PER_BUCKET = 4
-# The audit's near-full ratio (checks.NEAR_FULL_RATIO), which the plan also uses.
+# The audit's near-full ratio: CONNTRACK_TABLE_NEAR_FULL (checks.py) and the
+# conntrack_hygiene plan (plugins/filter/conntrack_table.py) take it from here.
 NEAR_FULL_RATIO = 0.8
 # The names dockerd, CNI plugins, flannel and Calico give the links they create
 # (coreos/bugs#1205, moby#15630), and one example of each to test [Match] Name= against.

@@ -12,8 +12,7 @@ import shutil
 import pytest
 
 from ansible_collections.nfdoctor.netfilter.plugins.filter import conntrack_table
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils import checks_forwarding
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import NEAR_FULL_RATIO, run_checks
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import RULES
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd import networkd_facts
@@ -253,12 +252,6 @@ def table(facts, count, maximum, hashsize):
     facts["conntrack"].update(count=count, max=maximum, hashsize=hashsize,
                               fill_ratio=round(float(count) / maximum, 4))
     return facts
-
-
-def test_thresholds_are_the_plans():
-    assert checks_forwarding.HASH_MAX_PER_BUCKET == conntrack_table.HASH_RESIZE_AT
-    assert checks_forwarding.INTENDED_PER_BUCKET == conntrack_table.ENTRIES_PER_BUCKET
-    assert checks_forwarding.NEAR_FULL_RATIO == NEAR_FULL_RATIO
 
 
 def test_nearly_full_table_over_a_small_hash_is_medium_and_the_role_fixes_it(facts):
