@@ -260,6 +260,18 @@ def capture_script(options=None):
                          "esac; run %s %s\"$table\"%s %s; done"
                          % (_quote(command["per_table"]), _quote(plugin), _quote(head), _quote(tail), words))
             continue
+        if command.get("per_device"):
+            # One output per link of the listed types (uevent DEVTYPE=), named as sos names it.
+            # Link names are at most 15 characters of [A-Za-z0-9_.-]; anything else is skipped.
+            sentinel = "NFDOCTORDEVICE"
+            placeholder = spec.DEVICE_PLACEHOLDER
+            head, tail = spec.sos_name([sentinel if a == placeholder else a for a in argv]).split(sentinel, 1)
+            words = " ".join('"$name"' if a == placeholder else _quote(a) for a in argv)
+            types = " ".join(_quote("DEVTYPE=%s" % kind) for kind in command["per_device"])
+            lines.append("for dev in /sys/class/net/*; do name=${dev##*/}; case \"$name\" in ''|*[!A-Za-z0-9_.-]*) "
+                         "continue ;; esac; for kind in %s; do grep -qx \"$kind\" \"$dev/uevent\" 2>/dev/null && "
+                         "run %s %s\"$name\"%s %s; done; done" % (types, _quote(plugin), _quote(head), _quote(tail), words))
+            continue
         name = spec.sos_name(argv)
         call = "run %s %s %s" % (_quote(plugin), _quote(name), " ".join(_quote(a) for a in argv))
         if command.get("unless"):

@@ -95,6 +95,45 @@ def conntrack_table_plan(conntrack, fill_threshold=None, max_limit=1048576, rais
     }
 
 
+LIBERAL_FINDING = "CONNTRACK_INVALID_DROPS"
+LIBERAL_FILE = "/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal"
+
+
+def conntrack_liberal_plan(facts, enable=False, current=None):
+    """Whether to set net.netfilter.nf_conntrack_tcp_be_liberal=1, from the audit's finding.
+
+    ``facts`` is the audit's document (``nfdoctor_facts``) or None when the
+    role runs on its own; then ``current`` (the /proc/sys value read by the
+    role) decides. The sysctl is set only when ``enable`` (the operator's
+    opt-in: it relaxes TCP window tracking for the whole host) and the
+    finding's evidence shows be_liberal = 0 (or, without facts, the value
+    read is 0). Returns ``apply``, ``wanted`` (the finding asks for it),
+    ``current``, ``reason``.
+    """
+    if not isinstance(enable, bool):
+        raise AnsibleFilterError("conntrack_liberal_plan: enable=%r must be true or false" % (enable,))
+    finding = None
+    if isinstance(facts, dict):
+        for item in facts.get("findings") or []:
+            if isinstance(item, dict) and item.get("id") == LIBERAL_FINDING and item.get("role"):
+                finding = item
+                break
+        values = [e.get("value") for e in (finding or {}).get("evidence") or []
+                  if isinstance(e, dict) and e.get("file") == LIBERAL_FILE]
+        current = _whole(values[0]) if values else None
+        wanted = finding is not None and current == 0
+        why = ("%s: %s" % (LIBERAL_FINDING, finding.get("detail")) if wanted else
+               "no %s finding that this role can fix" % LIBERAL_FINDING)
+    else:
+        current = _whole(current)
+        wanted = current == 0
+        why = "nf_conntrack_tcp_be_liberal is %s" % ("not readable (nf_conntrack not loaded?)" if current is None
+                                                    else current)
+    if wanted and not enable:
+        why += "; not changed: set nfdoctor_conntrack_hygiene_tcp_be_liberal=true to set it to 1"
+    return {"apply": bool(wanted and enable), "wanted": bool(wanted), "current": current, "reason": why}
+
+
 class FilterModule(object):
     def filters(self):
-        return {"conntrack_table_plan": conntrack_table_plan}
+        return {"conntrack_table_plan": conntrack_table_plan, "conntrack_liberal_plan": conntrack_liberal_plan}

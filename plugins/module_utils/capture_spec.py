@@ -101,6 +101,7 @@ NET_FILES = (
     "/proc/sys/net/netfilter/nf_conntrack_count",
     "/proc/sys/net/netfilter/nf_conntrack_max",
     "/proc/sys/net/nf_conntrack_max",
+    "/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal",
     "/proc/net/stat/nf_conntrack",
     "/proc/sys/net/ipv4/ip_forward",
     "/proc/sys/net/ipv4/conf/*/forwarding",
@@ -250,3 +251,24 @@ CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
     {"plugin": "networking", "argv": ["iptables-nft-save"], "requires_module": "nf_tables"},
     {"plugin": "networking", "argv": ["ip6tables-nft-save"], "requires_module": "nf_tables"},
 )
+
+# The datapath facts (gather_datapath, VXLAN_CSUM_OFFLOAD_BUG): which links are
+# VXLAN devices (uevent DEVTYPE=vxlan live and in a capture; `ip -d link` kind
+# in a sosreport) and their offload features. `ethtool -k DEV` only reads
+# (ETHTOOL_GFEATURES) and loads nothing. sos runs it for every entry of
+# /sys/class/net (networking.py, add_device_cmd(devices="ethernet"); since
+# 2010): sos_commands/networking/ethtool_-k_flannel.1.
+INTERFACE_UEVENT_FILES = ("/sys/class/net/*/uevent",)
+ETHTOOL_FEATURES_ARGV = ["ethtool", "-k", "{device}"]
+DEVICE_PLACEHOLDER = "{device}"
+# Device types whose features the capture records (DEVTYPE= in the link's uevent).
+ETHTOOL_DEVICE_TYPES = ("vxlan",)
+CAPTURE_FILES = CAPTURE_FILES + INTERFACE_UEVENT_FILES
+CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
+    {"plugin": "networking", "argv": ETHTOOL_FEATURES_ARGV, "per_device": ETHTOOL_DEVICE_TYPES},
+)
+
+
+def ethtool_features_argv(device):
+    """``ethtool -k DEVICE`` as an argv (live), whose sos name is ``ethtool_-k_DEVICE``."""
+    return [device if word == DEVICE_PLACEHOLDER else word for word in ETHTOOL_FEATURES_ARGV]

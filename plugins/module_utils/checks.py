@@ -11,6 +11,7 @@ bridges exist, most on Kubernetes nodes and container hosts.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_datapath import DATAPATH_CHECKS
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_forwarding import (  # noqa: F401 - NEAR_FULL_RATIO is public here
     FORWARDING_CHECKS,
     NEAR_FULL_RATIO,
@@ -620,6 +621,8 @@ def check_known_bad_kernels(facts, extra_entries=()):
         return []
     findings = []
     for entry in tuple(KNOWN_BAD_KERNELS) + tuple(extra_entries or ()):
+        if entry.get("checked_by"):
+            continue  # raised by its own check, with the evidence the release alone does not give
         match = match_entry(kernel, entry)
         if match is None:
             continue
@@ -695,7 +698,7 @@ ALL_CHECKS = (
     check_interface_forwarding,
     check_conntrack,
     check_crash_dumps,
-) + KERNEL_LOG_CHECKS + FORWARDING_CHECKS
+) + KERNEL_LOG_CHECKS + FORWARDING_CHECKS + DATAPATH_CHECKS
 
 
 def run_checks(facts, extra_kernel_entries=()):

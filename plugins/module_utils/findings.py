@@ -198,6 +198,31 @@ CATALOGUE = {
         "references": ["https://github.com/kubernetes/kubernetes/issues/71305",
                        "https://github.com/kubernetes-sigs/iptables-wrappers"],
     },
+    "CONNTRACK_INVALID_DROPS": {
+        "title": "kube-proxy's rule drops packets conntrack marks INVALID while TCP window tracking is strict",
+        "role": "nfdoctor.netfilter.conntrack_hygiene",
+        "remediation": "Set net.netfilter.nf_conntrack_tcp_be_liberal = 1 (conntrack then marks only out-of-window "
+                       "RSTs INVALID; kube-proxy 1.29+ leaves the DROP rule out once it is set): role "
+                       "nfdoctor.netfilter.conntrack_hygiene with nfdoctor_conntrack_hygiene_tcp_be_liberal=true, or "
+                       "kube-proxy's conntrack.tcpBeLiberal (1.29+). It relaxes TCP window checks host-wide: decide "
+                       "it for the node, not per connection.",
+        "references": ["https://github.com/kubernetes/kubernetes/pull/74840",
+                       "https://github.com/kubernetes/kubernetes/pull/120412",
+                       "https://docs.kernel.org/networking/nf_conntrack-sysctl.html"],
+    },
+    "VXLAN_CSUM_OFFLOAD_BUG": {
+        "title": "VXLAN packets leave with a corrupt UDP checksum when they are NATed (kernel before the fix)",
+        "role": None,
+        "remediation": "Upgrade the kernel (5.7+, or 5.6.13, 5.4.41, 4.19.123, 4.14.181 on those stable series). "
+                       "Meanwhile turn the transmit checksum offload off on the VXLAN device (`ethtool -K flannel.1 "
+                       "tx-checksum-ip-generic off`, made persistent with a udev rule as flannel's troubleshooting "
+                       "guide shows; Calico: FelixConfiguration featureDetectOverride ChecksumOffloadBroken=true), "
+                       "at some throughput cost.",
+        "references": ["https://git.kernel.org/linus/ea64d8d6c675",
+                       "https://github.com/kubernetes/kubernetes/issues/88986",
+                       "https://github.com/flannel-io/flannel/issues/1279",
+                       "https://github.com/projectcalico/calico/issues/3145"],
+    },
 }
 
 
@@ -391,6 +416,31 @@ RULES = {
     ("IPTABLES_BACKEND_MIXED", "both"): (
         "medium", "medium", "kubernetes-sigs/iptables-wrappers: both backends hold rules, so a packet must pass "
                             "both and each tool shows only half of the firewall"),
+    ("CONNTRACK_INVALID_DROPS", "dropping_now"): (
+        "high", "medium", "kubernetes#74839/#74840 (kube-proxy 1.15+ drops INVALID in KUBE-FORWARD; out-of-window "
+                          "retransmits are INVALID with nf_conntrack_tcp_be_liberal=0); the rule's counter is non-zero "
+                          "and /proc/net/stat/nf_conntrack invalid is rising now"),
+    ("CONNTRACK_INVALID_DROPS", "dropped"): (
+        "medium", "medium", "kubernetes#117924 and #94861 (legitimate multi-homed/asymmetric traffic dropped as "
+                            "INVALID by KUBE-FORWARD); the rule's packet counter is non-zero"),
+    ("CONNTRACK_INVALID_DROPS", "invalid_counted"): (
+        "low", "low", "/proc/net/stat/nf_conntrack invalid counts INVALID packets host-wide; without the rule's "
+                      "counter it is not known how many KUBE-FORWARD dropped"),
+    ("CONNTRACK_INVALID_DROPS", "idle"): (
+        "info", "high", "the rule's counter is 0: nothing was dropped as INVALID since it was loaded"),
+    ("CONNTRACK_INVALID_DROPS", "liberal"): (
+        "info", "high", "nf_conntrack_tcp_be_liberal=1 (docs.kernel.org nf_conntrack-sysctl): only out-of-window "
+                        "RSTs are INVALID by window tracking; kube-proxy 1.29+ (kubernetes#120412) would not install "
+                        "the rule, so an older kube-proxy or another tool did"),
+    ("VXLAN_CSUM_OFFLOAD_BUG", "nat_kubernetes"): (
+        "high", "high", "https://git.kernel.org/linus/ea64d8d6c675 (udp_manip_pkt() rewrote the zero outer checksum "
+                        "of a NATed VXLAN packet with CHECKSUM_PARTIAL); kubernetes#88986 (kube-proxy's MASQUERADE "
+                        "--random-fully NATs the outer packet: 63 s service delays), flannel#1279, calico#3145"),
+    ("VXLAN_CSUM_OFFLOAD_BUG", "nat"): (
+        "medium", "medium", "ea64d8d6c675: only NATed VXLAN packets are hit; MASQUERADE/SNAT rules are present here"),
+    ("VXLAN_CSUM_OFFLOAD_BUG", "latent"): (
+        "low", "medium", "ea64d8d6c675: the kernel and the offload are as in the bug, but no NAT rule would rewrite "
+                         "the outer UDP header today"),
 }
 
 

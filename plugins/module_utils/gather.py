@@ -116,7 +116,10 @@ SECTIONS = (
     ("kernel_log", {"kernel_log": None}),
     ("routing", {"routing": None}),
     ("iptables_backends", {"iptables_backends": None}),
+    ("datapath", {"datapath": None}),
 )
+# kube-proxy writes one INVALID DROP rule per family; more is another firewall's.
+MAX_INVALID_DROP_RULES = 20
 # What the facts document keeps of one list or string: a hostile tree of a
 # million directive lines must not become a 140 MB report.
 MAX_KEPT_ITEMS = 5000
@@ -315,7 +318,8 @@ class Gatherer(object):
                 output = self.src.command([tool])
             elif names:
                 # Only the tables the kernel already has: naming another would load its module.
-                chunks = [self.src.command([tool, "-t", name]) for name in names]
+                # -c: the packet counters (how many packets kube-proxy's INVALID DROP rule took).
+                chunks = [self.src.command([tool, "-c", "-t", name]) for name in names]
                 output = "\n".join(c for c in chunks if c)
             else:
                 output = None
@@ -353,6 +357,8 @@ class Gatherer(object):
             "masquerade_in_use": summary["masquerade_in_use"],
             "conntrack_match_in_use": summary["conntrack_match_in_use"],
             "rule_count": summary["rule_count"],
+            # Rules that drop conntrack INVALID packets (kube-proxy's KUBE-FORWARD rule), with counters.
+            "ct_invalid_drop": summary["ct_invalid_drop"][:MAX_INVALID_DROP_RULES],
             # iptables filter FORWARD policy: with DROP, loading br_netfilter sends bridged guests into it.
             "forward_policy": forward_policy,
         }
@@ -403,6 +409,8 @@ class Gatherer(object):
             "max": maximum,
             "fill_ratio": round(float(count) / maximum, 4) if count is not None and maximum else None,
             "hashsize": parse_sysctl_value(hashsize) if hashsize else None,
+            # 1: TCP window tracking marks only out-of-window RSTs INVALID (nf_conntrack-sysctl docs).
+            "tcp_be_liberal": self.sysctl("net.netfilter.nf_conntrack_tcp_be_liberal"),
             "stats": stats,
             "rates": rates,
         }
@@ -807,6 +815,11 @@ class Gatherer(object):
             gather_iptables_backends,
         )
         self.facts["iptables_backends"] = gather_iptables_backends(self)
+
+    def _gather_datapath(self):
+        # VXLAN devices and their checksum offload: gather_datapath.py, imported when needed.
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather_datapath import gather_datapath
+        self.facts["datapath"] = gather_datapath(self)
 
 
 def _has_log_lines(text):

@@ -28,6 +28,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.severity import
 
 CONFIDENCE_ORDER = ("low", "medium", "high")
 TRIGGERS = ("nfqueue", "netns", "conntrack_flush", "nat", "always")
+CHECKED_BY = ("checks_datapath",)
 # SEVERITY_CHOICES has "none" for severity_latent: the bug cannot bite without its trigger, so say nothing.
 
 # Every range and every flavour rule names its ``source`` (commit, changelog,
@@ -132,6 +133,50 @@ KNOWN_BAD_KERNELS = (
         "mitigation": "stop flushing the table (delete only the entries you mean with conntrack -D filters), "
                       "or upgrade the kernel",
     },
+    {
+        "id": "vxlan-nat-udp-zero-csum",
+        "finding": "VXLAN_CSUM_OFFLOAD_BUG",
+        "summary": "udp_manip_pkt() updates the zero (disabled) outer UDP checksum of a NATed VXLAN packet whose inner "
+                   "checksum is offloaded (CHECKSUM_PARTIAL); the receiver drops it as 'UDP: bad checksum'",
+        # The stable backports, from the stable review series of May 2020 ("[PATCH 4.19 44/48] netfilter: nat:
+        # never update the UDP checksum when its 0", "[PATCH 5.4 81/90]", "[PATCH 5.6 107/118]" on 13 May,
+        # "[PATCH 4.14 034/114]" on 18 May; the 4.19.123 and 4.14.181 review cycles have 48 and 114 patches).
+        "affected": [
+            {"introduced": "3.7", "fixed": "4.14.181", "confidence": "medium",
+             "source": "ea64d8d6c675 'netfilter: nat: never update the UDP checksum when it's 0' (v5.7; Fixes: "
+                       "5b1158e909ec, the bug is as old as nf_nat; VXLAN's UDP tunnel offload makes it visible, "
+                       "so the window starts with vxlan.ko in 3.7); 4.14.181 backport"},
+            {"introduced": "4.15", "fixed": "4.19.123", "confidence": "medium",
+             "source": "ea64d8d6c675 backported in 4.19.123 ([PATCH 4.19 44/48], 13 May 2020); 4.15-4.18 EOL before"},
+            {"introduced": "4.20", "fixed": "5.4.41", "confidence": "medium",
+             "source": "ea64d8d6c675 backported in 5.4.41 ([PATCH 5.4 81/90], 13 May 2020); 4.20-5.3 EOL before"},
+            {"introduced": "5.5", "fixed": "5.6.13", "confidence": "medium",
+             "source": "ea64d8d6c675 backported in 5.6.13 ([PATCH 5.6 107/118], 13 May 2020); 5.5 EOL before"},
+        ],
+        "flavours": {
+            # felix#2811 disables the offload on every kernel < 5.7, and a RHEL 8 reporter says 8.x has the fix
+            # (felix#2811 comments); which erratum carries it is not pinned: "possibly".
+            "el7": {"affected": True, "confidence": "low",
+                    "note": "3.10 base; flannel#1279 reports it on RHEL 7 nodes, the fixing erratum is not known",
+                    "source": "flannel#1279 (RHEL 7, k8s 1.17); no RHEL 7 erratum with ea64d8d6c675 found"},
+            "el8": {"affected": True, "confidence": "low",
+                    "note": "4.18 base; said to be fixed in RHEL 8.x (felix#2811 discussion), erratum not pinned",
+                    "source": "projectcalico/felix#2811 comment (RHEL/CentOS 8.x 'supposed to be fixed')"},
+            "ubuntu": {"mode": "cap", "confidence": "low",
+                       "note": "Ubuntu kernels carry stable backports at ABI numbers not pinned here; calico#4865 "
+                               "reports the symptom again on Ubuntu 20.04's 5.8",
+                       "source": "projectcalico/calico#4865 (Ubuntu 20.04, 5.8), calico#6842"},
+        },
+        # Raised by checks_datapath.check_vxlan_csum_offload, which needs the device and its offload state
+        # (ethtool -k) as evidence; the generic kernel check skips entries with checked_by.
+        "checked_by": "checks_datapath",
+        "trigger": "nat",
+        "fixed_in": "upstream 5.7 (ea64d8d6c675); 5.6.13, 5.4.41, 4.19.123, 4.14.181",
+        "references": ["https://git.kernel.org/linus/ea64d8d6c675"],
+        "mitigation": "ethtool -K DEV tx-checksum-ip-generic off on the VXLAN device (flannel troubleshooting "
+                      "guide: a udev rule makes it persistent), or the CNI's own switch (Calico "
+                      "ChecksumOffloadBroken=true)",
+    },
 )
 
 KERNEL_FEATURES = {
@@ -207,6 +252,8 @@ def validate_entry(entry):
     for key in ("severity_in_use", "severity_latent"):
         _check_choice(problems, key, entry.get(key), SEVERITY_CHOICES)
     _check_choice(problems, "trigger", entry.get("trigger") or "always", TRIGGERS)
+    # An entry whose finding needs more evidence than the kernel release has a check of its own.
+    _check_choice(problems, "checked_by", entry.get("checked_by"), CHECKED_BY)
     flavours = entry.get("flavours") or {}
     if not isinstance(flavours, dict):
         problems.append("'flavours' must be a mapping")

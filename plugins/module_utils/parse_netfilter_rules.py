@@ -71,7 +71,7 @@ def _tokens(line):
 # iptables-save
 # --------------------------------------------------------------------------
 
-_COUNTERS_RE = re.compile(r'^\[[0-9]+:[0-9]+\]\s+')
+_COUNTERS_RE = re.compile(r'^\[(?P<packets>[0-9]+):(?P<bytes>[0-9]+)\]\s+')
 
 
 def _iptables_rule(tokens):
@@ -109,7 +109,8 @@ def parse_iptables_save(text, source='iptables-save'):
     "protocol": str|None, "chain_type": None}], "chains": {table: [chain]},
     "problems": [str]}``.  ``matches`` lists the ``-m`` modules in order;
     ``protocol`` is the ``-p`` value, prefixed by ``!`` when negated;
-    ``text`` is the rule as written, without ``-c``/``[pkts:bytes]`` counters.
+    ``text`` is the rule as written, without ``-c``/``[pkts:bytes]`` counters;
+    with them (``iptables-save -c``) the rule also has ``packets`` and ``bytes``.
     """
     rules = []
     chains = {}
@@ -139,6 +140,7 @@ def parse_iptables_save(text, source='iptables-save'):
             elif fields[0] not in chains[table]:
                 chains[table].append(fields[0])
             continue
+        counters = _COUNTERS_RE.match(line)
         line = _COUNTERS_RE.sub('', line)
         tokens = _tokens(line)
         if len(tokens) < 2 or tokens[0] not in ('-A', '--append', '-I', '--insert'):
@@ -151,8 +153,12 @@ def parse_iptables_save(text, source='iptables-save'):
             problems.append('line %d: chain %s not declared in table %s' % (number, chain, table))
             chains[table].append(chain)
         target, matches, protocol = _iptables_rule(tokens[2:])
-        rules.append({'source': source, 'table': table, 'chain': chain, 'line': number, 'text': line,
-                      'target': target, 'matches': matches, 'protocol': protocol, 'chain_type': None})
+        rule = {'source': source, 'table': table, 'chain': chain, 'line': number, 'text': line,
+                'target': target, 'matches': matches, 'protocol': protocol, 'chain_type': None}
+        if counters:
+            rule['packets'] = int(counters.group('packets'))
+            rule['bytes'] = int(counters.group('bytes'))
+        rules.append(rule)
     if table is not None:
         problems.append('table %s has no COMMIT line (truncated output?)' % table)
     return {'rules': rules, 'chains': chains, 'problems': problems}
@@ -345,6 +351,36 @@ def _is_nat_rule(rule):
     return table == 'nat' or target in NAT_TARGETS
 
 
+# A conntrack state list naming INVALID, not negated: "--ctstate INVALID" (iptables-save),
+# "ctstate INVALID" / "state INVALID" (-nvL listings), "ct state invalid" (nft).
+_INVALID_STATE_RE = re.compile(r'(?:^|\s)(?<!!\s)(?:--ctstate|--state|ctstate|state)\s+(?:\S*,)?INVALID(?:,|\s|$)')
+_NFT_INVALID_RE = re.compile(r'(?:^|\s)ct\s+state\s+(?:\{\s*)?(?:[a-z]+\s*,\s*)*invalid\b')
+_NFT_COUNTER_RE = re.compile(r'\bcounter\s+packets\s+(?P<packets>[0-9]+)\s+bytes\s+(?P<bytes>[0-9]+)')
+
+
+def _drops_invalid(rule):
+    """True for a rule that drops packets conntrack calls INVALID (kube-proxy's KUBE-FORWARD rule and the like)."""
+    text = rule.get('text') or ''
+    if not hasattr(text, 'strip'):
+        return False
+    if rule.get('source') == 'nft':
+        return rule.get('target') == 'drop' and bool(_NFT_INVALID_RE.search(text))
+    return rule.get('target') == 'DROP' and bool(_INVALID_STATE_RE.search(text))
+
+
+def rule_packets(rule):
+    """The packet counter of a rule (``iptables-save -c``, ``-nvL``, nft ``counter``), or None when not shown."""
+    packets = rule.get('packets')
+    if isinstance(packets, int) and not isinstance(packets, bool):
+        return packets
+    if rule.get('source') == 'nft':
+        text = rule.get('text') or ''
+        found = _NFT_COUNTER_RE.search(text) if hasattr(text, 'strip') else None
+        if found:
+            return int(found.group('packets'))
+    return None
+
+
 def summarise_rules(rules):
     """Summarise rules from :func:`parse_iptables_save` and :func:`parse_nft_ruleset`.
 
@@ -355,10 +391,14 @@ def summarise_rules(rules):
     its target is SNAT/DNAT/MASQUERADE/REDIRECT/NETMAP (nft: snat, dnat,
     masquerade, redirect).  Conntrack matching means ``-m conntrack``,
     ``-m state`` or an nft ``ct state``/``ct status``-style expression.
-    Items that are not rule dicts are ignored.
+    ``ct_invalid_drop`` lists the rules that drop conntrack INVALID packets
+    (``-m conntrack --ctstate INVALID -j DROP``, nft ``ct state invalid
+    drop``) as ``{source, table, chain, line, text, packets}``, ``packets``
+    None when the listing shows no counter. Items that are not rule dicts are
+    ignored.
     """
     summary = {'nfqueue': [], 'nat_in_use': False, 'masquerade_in_use': False,
-               'conntrack_match_in_use': False, 'rule_count': 0}
+               'conntrack_match_in_use': False, 'rule_count': 0, 'ct_invalid_drop': []}
     if not isinstance(rules, (list, tuple)):
         return summary
     for rule in rules:
@@ -374,4 +414,8 @@ def summarise_rules(rules):
         matches = rule.get('matches') or []
         if isinstance(matches, (list, tuple)) and any(match in CONNTRACK_MATCHES for match in matches):
             summary['conntrack_match_in_use'] = True
+        if _drops_invalid(rule):
+            summary['ct_invalid_drop'].append(dict(
+                [(key, rule.get(key)) for key in ('source', 'table', 'chain', 'line', 'text')],
+                packets=rule_packets(rule)))
     return summary

@@ -133,15 +133,19 @@ def check_rules(result):
     assert is_str_list(result["problems"])
     assert all(isinstance(table, str) and is_str_list(chains) for table, chains in result["chains"].items())
     for rule in result["rules"]:
-        assert set(rule) == {"source", "table", "chain", "line", "text", "target", "matches", "protocol",
-                             "chain_type"}
+        # packets/bytes: only rules that carry counters (iptables-save -c)
+        assert set(rule) - {"packets", "bytes"} == {"source", "table", "chain", "line", "text", "target", "matches",
+                                                    "protocol", "chain_type"}
         assert isinstance(rule["line"], INT) and rule["line"] >= 1
         assert is_str_list(rule["matches"])
         for key in ("target", "protocol", "chain_type"):
             assert is_opt(rule[key], str)
     summary = nr.summarise_rules(result["rules"])
-    assert set(summary) == {"nfqueue", "nat_in_use", "masquerade_in_use", "conntrack_match_in_use", "rule_count"}
+    assert set(summary) == {"nfqueue", "nat_in_use", "masquerade_in_use", "conntrack_match_in_use", "rule_count",
+                            "ct_invalid_drop"}
     assert summary["rule_count"] == len(result["rules"])
+    for item in summary["ct_invalid_drop"]:
+        assert is_opt(item["packets"], INT)
 
 
 def check_flushes(result):

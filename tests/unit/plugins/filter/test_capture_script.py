@@ -30,6 +30,11 @@ def test_every_spec_file_and_command_is_collected(script):
         if command.get("per_table"):
             head, tail = spec.sos_name([a if a != "{table}" else "T" for a in command["argv"]]).split("_T_")
             assert "'%s' '%s_'\"$table\"'_%s'" % (command["plugin"], head, tail) in script, command
+        elif command.get("per_device"):
+            head = spec.sos_name([a if a != "{device}" else "D" for a in command["argv"]]).rsplit("_D", 1)[0]
+            assert "'%s' '%s_'\"$name\"" % (command["plugin"], head) in script, command
+            for kind in command["per_device"]:
+                assert "'DEVTYPE=%s'" % kind in script
         else:
             assert "'%s' '%s'" % (command["plugin"], spec.sos_name(command["argv"])) in script, command
     for _kind, path in spec.ENVIRONMENT_MARKERS:

@@ -2,7 +2,10 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nfdoctor.netfilter.plugins.filter.conntrack_table import conntrack_table_plan
+from ansible_collections.nfdoctor.netfilter.plugins.filter.conntrack_table import (
+    conntrack_liberal_plan,
+    conntrack_table_plan,
+)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import NEAR_FULL_RATIO, run_checks
 
 
@@ -60,3 +63,43 @@ def test_a_bad_limit_is_refused_with_its_range(limit):
 def test_string_values_from_a_slurped_file_are_accepted():
     plan = conntrack_table_plan({"count": "60293\n", "max": " 65536", "hashsize": "8192"}, "0.8", "262144")
     assert plan["new_max"] == 131072
+
+
+# ------------------------------------------------- nf_conntrack_tcp_be_liberal (issue 14)
+def _invalid_drop_facts(liberal, packets=4127):
+    facts = {"netfilter_rules": {"ct_invalid_drop": [
+                 {"source": "iptables-save", "table": "filter", "chain": "KUBE-FORWARD", "line": 12,
+                  "text": "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP", "packets": packets}]},
+             "conntrack": {"tcp_be_liberal": liberal,
+                           "stats": {"source": "/proc/net/stat/nf_conntrack", "cpus": 2, "totals": {"invalid": 4523}}}}
+    facts["findings"] = run_checks(facts)
+    return facts
+
+
+def test_liberal_is_planned_from_the_findings_evidence_only_when_opted_in():
+    facts = _invalid_drop_facts(0)
+    assert "CONNTRACK_INVALID_DROPS" in [f["id"] for f in facts["findings"]]
+    plan = conntrack_liberal_plan(facts, enable=True)
+    assert (plan["apply"], plan["wanted"], plan["current"]) == (True, True, 0)
+    assert "dropped 4127 packet(s)" in plan["reason"]
+    off = conntrack_liberal_plan(facts)  # the default: report only
+    assert (off["apply"], off["wanted"]) == (False, True) and "nfdoctor_conntrack_hygiene_tcp_be_liberal" in off["reason"]
+
+
+def test_liberal_is_left_alone_when_already_set_or_without_the_finding():
+    already = _invalid_drop_facts(1)  # info finding with no role: nothing for the role to do
+    assert conntrack_liberal_plan(already, enable=True)["apply"] is False
+    assert conntrack_liberal_plan({"findings": []}, enable=True)["apply"] is False
+    # After the fix the audit reads 1, the finding has no role, and a second run plans nothing (idempotent).
+    assert conntrack_liberal_plan(_invalid_drop_facts(1, packets=0), enable=True)["wanted"] is False
+
+
+def test_liberal_without_facts_reads_the_current_value():
+    assert conntrack_liberal_plan(None, enable=True, current="0")["apply"] is True
+    assert conntrack_liberal_plan(None, enable=True, current="1")["apply"] is False
+    assert conntrack_liberal_plan(None, enable=True, current=None)["apply"] is False
+
+
+def test_liberal_enable_must_be_a_bool():
+    with pytest.raises(AnsibleFilterError, match="enable"):
+        conntrack_liberal_plan(None, enable="yes")

@@ -51,7 +51,7 @@ def test_iptables_el7_libvirt_docker_nat():
     assert masquerades[1]["protocol"] == "tcp"
     summary = nr.summarise_rules(result["rules"])
     assert summary == {"nfqueue": [], "nat_in_use": True, "masquerade_in_use": True,
-                       "conntrack_match_in_use": True, "rule_count": 15}
+                       "conntrack_match_in_use": True, "rule_count": 15, "ct_invalid_drop": []}
 
 
 def test_iptables_filter_only_negative_with_quoted_comment():
@@ -64,7 +64,7 @@ def test_iptables_filter_only_negative_with_quoted_comment():
     assert result["rules"][2]["protocol"] == "!udp"
     summary = nr.summarise_rules(result["rules"])
     assert summary == {"nfqueue": [], "nat_in_use": False, "masquerade_in_use": False,
-                       "conntrack_match_in_use": False, "rule_count": 4}
+                       "conntrack_match_in_use": False, "rule_count": 4, "ct_invalid_drop": []}
 
 
 def test_iptables_counters_queue_target_and_empty_nat_table():
@@ -129,8 +129,11 @@ def test_nft_inet_filter_and_nat():
     # the set body (elements over two lines) is not a rule
     assert all("elements" not in rule["text"] for rule in result["rules"])
     summary = nr.summarise_rules(result["rules"])
+    # line 12 "ct state invalid drop": a host firewall's INVALID drop, without a counter statement
     assert summary == {"nfqueue": [], "nat_in_use": True, "masquerade_in_use": True,
-                       "conntrack_match_in_use": True, "rule_count": 12}
+                       "conntrack_match_in_use": True, "rule_count": 12,
+                       "ct_invalid_drop": [{"source": "nft", "table": "inet filter", "chain": "input", "line": 12,
+                                            "text": "ct state invalid drop", "packets": None}]}
 
 
 def test_nft_handles_are_stripped():
@@ -171,7 +174,7 @@ def test_nft_filter_only_negative_with_map_and_multiline_set():
     assert multiline["line"] == 12 and multiline["target"] == "accept"
     summary = nr.summarise_rules(result["rules"])
     assert summary == {"nfqueue": [], "nat_in_use": False, "masquerade_in_use": False,
-                       "conntrack_match_in_use": False, "rule_count": 4}
+                       "conntrack_match_in_use": False, "rule_count": 4, "ct_invalid_drop": []}
 
 
 def test_nft_truncated_ruleset():
