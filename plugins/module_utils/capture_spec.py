@@ -204,10 +204,6 @@ CAPTURE_COMMANDS = (
     # gave no Version= (no running manager: containers, chroots, rescue shells).
     {"plugin": "systemd", "argv": ["systemctl", "--version"],
      "unless": ("systemd", "systemctl_show_--all", "^Version=")},
-    # Ours too: the gatherer's second choice when systemctl cannot say (a host without the systemctl
-    # binary but with networkd, e.g. a minimal image), under the same condition.
-    {"plugin": "systemd", "argv": ["networkctl", "--version"],
-     "unless": ("systemd", "systemctl_show_--all", "^Version=")},
     # firewall_tables.py (4.1+): "iptables -t <table> -nvL" per table, never iptables-save
     # (sos runs iptables-save only inside named namespaces).
     {"plugin": "firewall_tables", "argv": ["iptables", "-t", "{table}", "-nvL"],
@@ -379,6 +375,9 @@ LIVE_COMMANDS = (
     (["ip", "-d", "link"], ["ip", "-d", "address"]),
     (["brctl", "show"], ["ip", "-d", "address"]),
     (["uname", "-r"], ["uname", "-a"]),
+    # The live audit's second choice when systemctl prints nothing; systemctl and networkctl come
+    # from the same systemd build, so the capture's systemctl outputs say the same.
+    (["networkctl", "--version"], ["systemctl", "--version"]),
 )
 
 # The kernel log files: the capture keeps the end of the first that is not empty, as the

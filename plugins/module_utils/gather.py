@@ -518,7 +518,9 @@ class Gatherer(object):
         }
 
     def _systemd_version(self):
-        output = self.src.command(["systemctl", "--version"]) or self.src.command(["networkctl", "--version"])
+        output = self.src.command(["systemctl", "--version"])
+        if not output and not self.src.captured:  # a capture stores systemctl's answer only (capture_spec)
+            output = self.src.command(["networkctl", "--version"])
         if not output:
             return self.sos.systemd_version() if self.src.captured else None
         self.sos.record("systemd_version", "systemctl --version")
