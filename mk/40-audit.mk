@@ -4,10 +4,12 @@
 #                      without root (what could not be read is listed).
 #                      Extra ansible-playbook arguments: make audit AUDIT_ARGS='-e nfdoctor_fail_on=high'
 #   make test-audit    integration tests: live and offline audits, fail_on,
-#                      capture -> offline, the HTML report in headless Chromium (~2 min)
+#                      capture -> offline, a capture of each seed tree (chroot, busybox) against
+#                      the audit of the tree, the HTML report in headless Chromium (~2 min)
 #   make bench-audit   one module task against the seeds' manual commands as
 #                      separate tasks, on this host (~1 min)
-SYSTEM_PACKAGES += chromium tar gzip openssh-client
+# busybox-static: test_capture_spec_tree.py runs the capture script in a chroot with busybox only.
+SYSTEM_PACKAGES += chromium tar gzip openssh-client busybox-static
 
 .PHONY: audit test-audit test-audit-filters bench-audit
 TEST_TARGETS += test-audit
@@ -24,7 +26,8 @@ test-audit-filters: setup system-deps
 
 test-audit: setup system-deps test-audit-filters
 	$(BIN)/pytest -q tests/integration/test_audit_live.py tests/integration/test_audit_offline.py \
-	    tests/integration/test_audit_capture.py tests/integration/test_audit_html.py tests/integration/test_audit_runner.py
+	    tests/integration/test_audit_capture.py tests/integration/test_capture_spec_tree.py \
+	    tests/integration/test_audit_html.py tests/integration/test_audit_runner.py
 
 bench-audit: setup-audit
 	$(BIN)/python tests/integration/bench_single_host.py

@@ -5,7 +5,7 @@
 The list of files and commands comes from ``module_utils/capture_spec.py``,
 the same lists ``netfilter_facts`` reads on a live host, so a captured tree
 always holds what the module will look for. The script needs nothing but a
-POSIX shell, ``tar`` and ``head`` on the host (RHEL 6, appliances, busybox):
+POSIX shell, ``tar``, ``head`` and ``tail`` on the host (RHEL 6, appliances, busybox):
 no Python.
 
 Command outputs get the plugin directory and file name sos itself writes
@@ -146,6 +146,17 @@ grab() {
         echo "$1: not readable" >> "$notes"
     fi
 }
+# Copy the last $2 bytes of a log, from the start of a line (the audit drops a cut first line too).
+grab_tail() {
+    [ -f "$1" ] || return 0
+    mkdir -p "$tree$(dirname "$1")" || return 0
+    size=$(wc -c < "$1" 2>/dev/null) || size=0
+    if [ "$size" -gt "$2" ]; then
+        tail -c "$2" "$1" 2>/dev/null | sed 1d > "$tree$1"
+    else
+        cat "$1" > "$tree$1" 2>/dev/null
+    fi || { rm -f "$tree$1"; echo "$1: not readable" >> "$notes"; }
+}
 # The deepest directory that exists on the way to a path: the audit asks whether
 # /sys/module/bridge or /run/systemd exist even when no file in them does.
 grab_ancestor() {
@@ -218,15 +229,15 @@ def capture_script(options=None):
     """
     opts = _check_options(options)
     lines = [_PROLOGUE % opts]
-    lines.append("# Presence markers (environment, namespaces, crash dumps): names only.")
-    for _kind, path in spec.ENVIRONMENT_MARKERS:
-        lines.append("mark %s" % _shell_pattern(path))
+    lines.append("# Presence markers (capture_spec.PRESENCE_MARKERS: environment, namespaces, crash dumps,")
+    lines.append("# NIC links, the journal): names only. The directories the audit lists stay even when empty.")
     for _kind, directory in tuple(spec.NAMESPACE_DIRS) + tuple(("crash", d) for d in spec.CRASH_DIRS):
         lines.append("grab_dir %s" % _shell_pattern(directory))
-        lines.append("for f in %s/*; do mark \"$f\"; done" % _shell_pattern(directory))
-    for directory in spec.CRASH_DIRS:
-        lines.append("for d in %s/*; do [ -d \"$d\" ] && for f in \"$d\"/*; do mark \"$f\"; done; done"
-                     % _shell_pattern(directory))
+    for pattern in spec.PRESENCE_MARKERS:
+        if _GLOB_CHARS.search(pattern):
+            lines.append("for f in %s; do mark \"$f\"; done" % _shell_pattern(pattern))
+        else:
+            lines.append("mark %s" % _shell_pattern(pattern))
     lines.append("")
     lines.append("# Files (capture_spec.CAPTURE_FILES); directories their wildcards walk are recreated.")
     walked = []
@@ -245,6 +256,10 @@ def capture_script(options=None):
             lines.append("for f in %s; do grab \"$f\"; done" % _shell_pattern(pattern))
         else:
             lines.append("grab %s" % _shell_pattern(pattern))
+    lines.append("# The kernel log (capture_spec.CAPTURE_LOG_FILES): the end of the first that is not empty,")
+    lines.append("# as much as the audit reads of it.")
+    lines.append("for f in %s; do if [ -s \"$f\" ]; then grab_tail \"$f\" %d; break; fi; done"
+                 % (" ".join(_shell_pattern(p) for p in spec.CAPTURE_LOG_FILES), spec.KERNEL_LOG_TAIL_BYTES))
     lines.append(_PROCESSES % {"process_files": " ".join(_quote(f) for f in spec.PROCESS_FILES)})
     lines.append("# Commands (capture_spec.CAPTURE_COMMANDS), stored the way sosreport stores them.")
     for command in spec.CAPTURE_COMMANDS:

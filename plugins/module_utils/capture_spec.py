@@ -13,56 +13,66 @@ running kernel release. Commands are stored the way sosreport stores them:
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import fnmatch
+
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_layout import sos_command_name
 
-MODPROBE_CONF_GLOBS = (
-    "/etc/modprobe.d/*.conf",
-    "/run/modprobe.d/*.conf",
-    "/usr/local/lib/modprobe.d/*.conf",
-    "/usr/lib/modprobe.d/*.conf",
-    "/lib/modprobe.d/*.conf",
-    "/etc/modprobe.conf",
+# Drop-in directories in the order their readers search them (kmod's modprobe.d(5),
+# systemd's modules-load.d(5)); the parsers take their precedence from these.
+MODPROBE_DIRS = (
+    "/etc/modprobe.d",
+    "/run/modprobe.d",
+    "/usr/local/lib/modprobe.d",
+    "/usr/lib/modprobe.d",
+    "/lib/modprobe.d",
 )
+# Read only by module-init-tools (RHEL 6 and older); kmod ignores it.
+LEGACY_MODPROBE_CONF = "/etc/modprobe.conf"
+MODPROBE_CONF_GLOBS = tuple(d + "/*.conf" for d in MODPROBE_DIRS) + (LEGACY_MODPROBE_CONF,)
 
-MODULES_LOAD_GLOBS = (
-    "/etc/modules-load.d/*.conf",
-    "/run/modules-load.d/*.conf",
-    "/usr/local/lib/modules-load.d/*.conf",
-    "/usr/lib/modules-load.d/*.conf",
-    "/lib/modules-load.d/*.conf",
-    "/etc/modules",
+MODULES_LOAD_DIRS = (
+    "/etc/modules-load.d",
+    "/run/modules-load.d",
+    "/usr/local/lib/modules-load.d",
+    "/usr/lib/modules-load.d",
+    "/lib/modules-load.d",
 )
+DEBIAN_MODULES_FILE = "/etc/modules"
+MODULES_LOAD_GLOBS = tuple(d + "/*.conf" for d in MODULES_LOAD_DIRS) + (DEBIAN_MODULES_FILE,)
 
-NETWORKD_GLOBS = (
-    "/etc/systemd/network/*.network",
-    "/run/systemd/network/*.network",
-    "/usr/local/lib/systemd/network/*.network",
-    "/usr/lib/systemd/network/*.network",
-    "/lib/systemd/network/*.network",
-    "/etc/systemd/network/*.network.d/*.conf",
-    "/run/systemd/network/*.network.d/*.conf",
-    "/usr/local/lib/systemd/network/*.network.d/*.conf",
-    "/usr/lib/systemd/network/*.network.d/*.conf",
-    "/lib/systemd/network/*.network.d/*.conf",
-    # networkd.conf(5): the main file is the first of these that exists
-    "/etc/systemd/networkd.conf",
+# systemd.network(5) search order; networkd.conf(5): the main file is the first of
+# NETWORKD_CONF_MAIN_PATHS that exists, then the drop-ins of every directory.
+NETWORK_DIRS = (
+    "/etc/systemd/network",
+    "/run/systemd/network",
+    "/usr/local/lib/systemd/network",
+    "/usr/lib/systemd/network",
+    "/lib/systemd/network",
+)
+NETWORKD_CONF = "/etc/systemd/networkd.conf"
+NETWORKD_CONF_MAIN_PATHS = (
+    NETWORKD_CONF,
     "/run/systemd/networkd.conf",
     "/usr/local/lib/systemd/networkd.conf",
     "/usr/lib/systemd/networkd.conf",
-    "/etc/systemd/networkd.conf.d/*.conf",
-    "/run/systemd/networkd.conf.d/*.conf",
-    "/usr/local/lib/systemd/networkd.conf.d/*.conf",
-    "/usr/lib/systemd/networkd.conf.d/*.conf",
+)
+NETWORKD_CONF_DROPIN_DIRS = (
+    "/etc/systemd/networkd.conf.d",
+    "/run/systemd/networkd.conf.d",
+    "/usr/local/lib/systemd/networkd.conf.d",
+    "/usr/lib/systemd/networkd.conf.d",
+)
+NETWORKD_GLOBS = (
+    tuple(d + "/*.network" for d in NETWORK_DIRS)
+    + tuple(d + "/*.network.d/*.conf" for d in NETWORK_DIRS)
+    + NETWORKD_CONF_MAIN_PATHS
+    + tuple(d + "/*.conf" for d in NETWORKD_CONF_DROPIN_DIRS)
 )
 
-SYSCTL_CONF_GLOBS = (
-    "/etc/sysctl.d/*.conf",
-    "/run/sysctl.d/*.conf",
-    "/usr/local/lib/sysctl.d/*.conf",
-    "/usr/lib/sysctl.d/*.conf",
-    "/lib/sysctl.d/*.conf",
-    "/etc/sysctl.conf",
-)
+# sysctl.d(5), in its search order; /etc/sysctl.conf is read last.
+SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
+SYSCTL_CONF = "/etc/sysctl.conf"
+SYSCTL_CONF_GLOBS = tuple(d + "/*.conf" for d in SYSCTL_DIRS) + (SYSCTL_CONF,)
 
 # Where a conntrack flush may be scheduled, and what kind of file that is.
 SCHEDULE_GLOBS = (
@@ -81,21 +91,33 @@ SCHEDULE_GLOBS = (
     ("/run/systemd/system/*.service", "systemd"),
 )
 
+def schedule_search_paths(kinds):
+    """The SCHEDULE_GLOBS of ``kinds`` as the paths a role searches: ``DIR/*`` becomes the directory DIR
+    (disable_lines reads the files of a directory), anything else stays. The conntrack_hygiene role's
+    defaults must equal these (tests/unit/roles/test_role_defaults.py), so what the audit calls a flush
+    job is where the role looks for it."""
+    return [path[:-2] if path.endswith("/*") else path for path, kind in SCHEDULE_GLOBS if kind in kinds]
+
+
+# The running kernel's module indexes: /lib/modules, or /usr/lib/modules where
+# /lib is not merged into /usr (gather reads the first directory that has either).
+# sos kernel.py copies only /lib/modules/<release>/modules.dep.
+MODULES_DIRS = ("/lib/modules/{release}", "/usr/lib/modules/{release}")
+MODULES_INDEX_FILES = tuple(d + "/" + f for d in MODULES_DIRS for f in ("modules.builtin", "modules.dep"))
+# A /sys/module/NAME directory is a module in the kernel (loaded or built in); only a
+# loadable one has refcnt. The capture recreates every /sys/module/* directory (the walk)
+# and copies refcnt, as sos kernel.py copies "/sys/module/*/refcnt" (HEAD 5c7e63ee).
+MODULE_SYSFS_FILES = ("/sys/module/*/refcnt", "/sys/module/nf_conntrack/parameters/hashsize")
+OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
+
 KERNEL_FILES = (
     "/proc/sys/kernel/osrelease",
     "/proc/sys/kernel/hostname",
     "/proc/cmdline",
     "/proc/uptime",
-    "/etc/os-release",
     "/etc/hostname",
     "/proc/modules",
-    "/lib/modules/{release}/modules.builtin",
-    "/lib/modules/{release}/modules.dep",
-    "/sys/module/bridge/refcnt",
-    "/sys/module/br_netfilter/refcnt",
-    "/sys/module/nf_conntrack/refcnt",
-    "/sys/module/nf_conntrack/parameters/hashsize",
-)
+) + OS_RELEASE_FILES + MODULES_INDEX_FILES + MODULE_SYSFS_FILES
 
 NET_FILES = (
     "/proc/sys/net/netfilter/nf_conntrack_count",
@@ -115,7 +137,13 @@ NET_FILES = (
     "/sys/class/net/*/brif/*",
     "/sys/class/net/*/bridge/bridge_id",
     "/run/systemd/netif/links/*",
-)
+) + (
+    # What systemd-networkd's [Match] keys compare per link (Type=, MACAddress=), from sysfs.
+    "/sys/class/net/*/address",
+    "/sys/class/net/*/type",
+)  # and uevent (DEVTYPE=): INTERFACE_UEVENT_FILES below
+# Presence only: a link with a device/ is a NIC, not a virtual link (parse_bridges).
+INTERFACE_MARKERS = ("/sys/class/net/*/device",)
 
 # Files whose mere presence says what runs on the host.
 ENVIRONMENT_MARKERS = (
@@ -157,9 +185,10 @@ NAMESPACE_DIRS = (
 CRASH_DIRS = ("/var/crash",)
 CRASH_FILES = ("/var/crash/*/vmcore-dmesg.txt", "/var/crash/*/dmesg.*")
 
-# Per process: the collector keeps these for processes in D state and for
-# kernel threads whose stack is in a path the checks know.
+# Per process: the collector keeps these for processes in D or R state (the only
+# ones the gatherer examines: D, and kernel threads running in a known path).
 PROCESS_FILES = ("stat", "status", "stack", "wchan", "cmdline")
+PROCESS_GLOBS = tuple("/proc/[0-9]*/" + name for name in PROCESS_FILES)
 
 # Commands, with the sos plugin directory and file name sos itself gives their
 # output (sos 4.x at HEAD 5c7e63ee, sos/report/plugins/*.py), so a capture is
@@ -272,3 +301,208 @@ CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
 def ethtool_features_argv(device):
     """``ethtool -k DEVICE`` as an argv (live), whose sos name is ``ethtool_-k_DEVICE``."""
     return [device if word == DEVICE_PLACEHOLDER else word for word in ETHTOOL_FEATURES_ARGV]
+
+
+# ---------------------------------------------------------------- the rest of what the audit reads
+# The journal's directories: the live audit runs journalctl only where one exists,
+# and falls back to dmesg. Presence only.
+JOURNAL_DIRS = ("/run/log/journal", "/var/log/journal")
+
+# Presence only (names, never contents): what runs on the host, which namespaces
+# and crash dumps exist, which links are NICs, whether there is a journal.
+PRESENCE_MARKERS = (
+    tuple(path for _kind, path in ENVIRONMENT_MARKERS)
+    + tuple(directory + "/*" for _kind, directory in NAMESPACE_DIRS)
+    + tuple(directory + "/*" for directory in CRASH_DIRS)
+    + tuple(directory + "/*/*" for directory in CRASH_DIRS)
+    + INTERFACE_MARKERS + JOURNAL_DIRS
+)
+
+# Written by the capture script itself: when it ran (the offline reference time of
+# year-less syslog stamps), what it could not read, and that it is a capture.
+CAPTURE_METADATA = ("/nfdoctor-captured-at", "/nfdoctor-capture-notes.txt", "/nfdoctor-capture-version",
+                    "/hostname")
+
+# Files only a sosreport holds (sos/report/__init__.py at HEAD 5c7e63ee, 3.x sos/sosreport.py): its
+# version (version.txt; 4.x sos_reports/manifest.json), its log directory, and the root symlinks
+# plugins make: rpm.py root_symlink="installed-rpms", dpkg.py "installed-debs", kernel.py "uname".
+# networking.py 4.3+ (commit 9118562c) writes per-namespace outputs under namespaces/<ns>/; a
+# docker or containerd plugin directory exists only where the runtime is installed.
+SOS_REPORT_FILES = (
+    "/version.txt", "/sos_reports/manifest.json", "/sos_logs", "/installed-rpms", "/installed-debs", "/uname",
+    "/sos_commands/networking/namespaces/*", "/sos_commands/docker/*", "/sos_commands/containerd/*",
+)
+
+# Command outputs only a sosreport (or a capture of an earlier nfdoctor) holds, by the
+# command sos runs; the gatherer falls back to them when the capture's own outputs are absent.
+# (plugin, command, where sos runs it; sos/report/plugins/*.py, 3.x sos/plugins/*.py)
+SOS_ONLY_COMMANDS = (
+    ("systemd", "systemctl list-units", "systemd.py 3.0+"),
+    ("systemd", "systemctl list-units --all", "systemd.py 3.0+"),
+    ("networking", "ip link", "networking.py 3.0 - 3.4"),
+    ("networking", "ip address", "networking.py 3.0 - 3.4"),
+    ("networking", "brctl show", "networking.py 3.0 - 3.6"),
+    ("networking", "iptables -vnxL", "networking.py 3.3 - 4.0, firewall_tables.py 4.1+"),
+    ("networking", "ip6tables -vnxL", "networking.py 3.3 - 4.0, firewall_tables.py 4.1+"),
+    ("networking", "nft list ruleset", "networking.py 3.4 - 4.0, firewall_tables.py 4.1 - 4.6.0"),
+    ("kernel", "sysctl -a", "kernel.py"),
+    ("kernel", "dmesg -T", "kernel.py"),
+    ("date", "date", "date.py"),
+    ("dpkg", "dpkg -l", "dpkg.py (root symlink installed-debs)"),
+    ("logs", "journalctl --no-pager --boot", "logs.py 4.x"),
+    ("logs", "journalctl --no-pager --catalog --boot", "logs.py 3.x"),
+    ("logs", "journalctl --no-pager", "logs.py, no journal of this boot"),
+)
+# process.py's "ps axo ..." listing under each version's column list (sos_layout.FACT_LOCATIONS).
+SOS_PS_AXO = "ps_axo_flags_state_uid_pid_ppid_pgid_sid_cls_pri_*"
+# Captures of nfdoctor before its commands took sos's names wrote these (commit aaa64df):
+# the offline reader still takes them, first.
+EARLIER_CAPTURE_COMMANDS = (
+    ["iptables-save"], ["ip6tables-save"], ["nft", "list", "ruleset"], ["ip", "-d", "link"],
+)
+# The listings of links and bridges, in the order the offline reader takes them:
+# networking.py 3.5+ "ip -d address" / "ip -s -d link", an earlier capture's "ip -d link",
+# networking.py 3.0 - 3.4 "ip link" / "ip address".
+IP_LINK_SOS_NAMES = ("ip_-d_address", "ip_-s_-d_link", "ip_-d_link", "ip_link", "ip_address")
+
+# Commands the live audit runs whose answer a capture stores under another command:
+# (live argv, the CAPTURE_COMMANDS argv that stands for it). "{table}" is one table
+# of /proc/net/ip*_tables_names.
+LIVE_COMMANDS = (
+    (["iptables-save", "-t", "{table}"], ["iptables", "-t", "{table}", "-nvL"]),
+    (["ip6tables-save", "-t", "{table}"], ["ip6tables", "-t", "{table}", "-nvL"]),
+    (["nft", "list", "ruleset"], ["nft", "-a", "list", "ruleset"]),
+    (["ip", "-d", "link"], ["ip", "-d", "address"]),
+    (["brctl", "show"], ["ip", "-d", "address"]),
+    (["uname", "-r"], ["uname", "-a"]),
+    # The live audit's second choice when systemctl prints nothing; systemctl and networkctl come
+    # from the same systemd build, so the capture's systemctl outputs say the same.
+    (["networkctl", "--version"], ["systemctl", "--version"]),
+)
+
+# The kernel log files: the capture keeps the end of the first that is not empty, as the
+# gatherer reads it (KERNEL_LOG_TAIL_BYTES from its end).
+CAPTURE_LOG_FILES = KERNEL_LOG_FILES
+
+
+# In a command's argv: one table of /proc/net/ip*_tables_names, one link of /sys/class/net.
+PLACEHOLDERS = ("{table}", DEVICE_PLACEHOLDER)
+
+
+def _command_name_patterns():
+    names = []
+    for command in CAPTURE_COMMANDS:
+        # sos would mangle a "*" into "_": name a placeholder, then make it the wildcard.
+        names.append(sos_name(["NFDOCTORWORD" if a in PLACEHOLDERS else a for a in command["argv"]])
+                     .replace("NFDOCTORWORD", "*"))
+    names.extend(sos_name(argv) for argv in EARLIER_CAPTURE_COMMANDS)
+    names.extend(sos_name(command) for _plugin, command, _where in SOS_ONLY_COMMANDS)
+    names.append(SOS_PS_AXO)
+    names.extend(IP_LINK_SOS_NAMES)
+    out = []
+    for name in names:
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+# Every command output a captured tree or a sosreport may answer from: a file
+# sos_commands/<any plugin>/<name> (the reader looks in every plugin directory).
+SOS_COMMAND_NAMES = _command_name_patterns()
+SOS_COMMAND_GLOBS = tuple("/sos_commands/*/" + name for name in SOS_COMMAND_NAMES)
+
+# What a captured tree's reader may open, and what it may only ask about.
+CONTENT_PATTERNS = (CAPTURE_FILES + PROCESS_GLOBS + CAPTURE_LOG_FILES + CAPTURE_METADATA + SOS_REPORT_FILES
+                    + SOS_COMMAND_GLOBS)
+LISTED_PATTERNS = CONTENT_PATTERNS + PRESENCE_MARKERS
+
+
+# ---------------------------------------------------------------- the matcher
+def _parts(path):
+    return [part for part in path.split("/") if part not in ("", ".")]
+
+
+def name_matches(pattern, name):
+    """One path component against one pattern component, as sh(1) globs it: a
+    wildcard matches within a component and never a leading dot the pattern lacks."""
+    if not any(ch in pattern for ch in "*?["):
+        return pattern == name
+    if name.startswith(".") and not pattern.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+def expand_release(pattern, release):
+    """``pattern`` with ``{release}`` replaced by the kernel release (any one component when unknown)."""
+    return pattern.replace("{release}", release if release else "*")
+
+
+def path_matches(pattern, path, release=None):
+    """True when host path ``path`` is matched by spec pattern ``pattern`` (component by component)."""
+    pattern_parts = _parts(expand_release(pattern, release))
+    path_parts = _parts(path)
+    return len(pattern_parts) == len(path_parts) and all(
+        name_matches(p, n) for p, n in zip(pattern_parts, path_parts))
+
+
+def leads_through(pattern, path, release, wildcard_next=False):
+    """``path`` is a proper directory prefix of ``pattern``; with ``wildcard_next``, one whose next component
+    is a wildcard, so that the capture keeps every entry the audit may list there."""
+    pattern_parts = _parts(expand_release(pattern, release))
+    path_parts = _parts(path)
+    if len(path_parts) >= len(pattern_parts):
+        return False
+    if not all(name_matches(p, n) for p, n in zip(pattern_parts, path_parts)):
+        return False
+    return not wildcard_next or any(ch in pattern_parts[len(path_parts)] for ch in "*?[")
+
+
+def listing_for(operation, path, release=None):
+    """The spec pattern that covers one read of the audit, or None.
+
+    ``operation`` is what the data source was asked: ``read`` (contents: a
+    file the capture copies, or a command output it stores), ``exists`` (also
+    ``isdir``, ``is_masked``: a listed path, a presence marker, or a directory
+    on the way to one, which the capture recreates), or ``listdir`` (a
+    directory whose entries the capture keeps: a pattern has a wildcard right
+    below it).
+    """
+    if operation == "read":
+        candidates = CONTENT_PATTERNS
+    else:
+        candidates = LISTED_PATTERNS
+    for pattern in candidates:
+        if operation != "listdir" and path_matches(pattern, path, release):
+            return pattern
+    for pattern in candidates:
+        if operation == "exists" and leads_through(pattern, path, release):
+            return pattern
+        if operation == "listdir" and leads_through(pattern, path, release, wildcard_next=True):
+            return pattern
+    return None
+
+
+def command_listing(argv, sos_names=(), captured=False):
+    """The spec entry that covers one command of the audit (its argv and fallback names), or None.
+
+    A live command must be one the capture runs (CAPTURE_COMMANDS) or one it
+    stores under another command (LIVE_COMMANDS); on a captured tree every name
+    the reader tries must be a name the spec knows (SOS_COMMAND_NAMES).
+    """
+    names = [sos_name(argv)] + list(sos_names or ())
+    if captured:
+        for name in names:
+            if not any(name_matches(pattern, name) for pattern in SOS_COMMAND_NAMES):
+                return None
+        return "sos_commands/*/" + names[0]
+    for command in CAPTURE_COMMANDS:
+        if _argv_matches(command["argv"], argv):
+            return " ".join(command["argv"])
+    for live, captured_as in LIVE_COMMANDS:
+        if _argv_matches(live, argv):
+            return "%s (captured as %s)" % (" ".join(live), " ".join(captured_as))
+    return None
+
+
+def _argv_matches(pattern, argv):
+    return len(pattern) == len(argv) and all(p in PLACEHOLDERS or p == a for p, a in zip(pattern, argv))

@@ -232,20 +232,23 @@ class Gatherer(object):
         if hostname is None and self.src.captured:
             hostname = os.path.basename(self.src.root.rstrip("/"))
         self.facts["hostname"] = hostname
-        release = self.src.read("/etc/os-release") or self.src.read("/usr/lib/os-release")
+        release = None
+        for path in spec.OS_RELEASE_FILES:
+            release = release or self.src.read(path)
         self.facts["os"] = parse_os_release(release) if release else None
 
     def _kernel_release(self):
         text = self.src.read("/proc/sys/kernel/osrelease")
         if text and text.strip():
             return text.strip()
-        uname = self.src.command(["uname", "-a"], sos_names=["uname"])
+        uname = self.src.command(["uname", "-a"])
         if uname is None and self.src.captured:
             uname = self.src.read("/uname")
         fields = uname.split() if uname else []
         if len(fields) >= 3:
             return fields[2]
-        uname_r = self.src.command(["uname", "-r"])
+        # uname -r is a live fallback only: a capture and a sosreport store uname -a.
+        uname_r = None if self.src.captured else self.src.command(["uname", "-r"])
         return uname_r.strip() if uname_r and uname_r.strip() else None
 
     def _gather_kernel(self):
@@ -273,7 +276,7 @@ class Gatherer(object):
         release = self.facts["kernel"].get("release")
         builtin, available = set(), None
         if release:
-            for base in ("/lib/modules/%s" % release, "/usr/lib/modules/%s" % release):
+            for base in (spec.expand_release(d, release) for d in spec.MODULES_DIRS):
                 text = self.src.read(base + "/modules.builtin")
                 if text is not None:
                     builtin.update(parse_modules_builtin(text))
@@ -424,8 +427,7 @@ class Gatherer(object):
                 if self.src.isdir("/sys/class/net/%s/bridge" % name):
                     bridges[name] = {"ports": self.src.listdir("/sys/class/net/%s/brif" % name)}
         else:
-            link = self.src.command(["ip", "-d", "link"], sos_names=["ip_-d_address", "ip_-o_-d_link", "ip_link",
-                                                                     "ip_-o_link", "ip_address"])
+            link = self.src.command(["ip", "-d", "link"], sos_names=spec.IP_LINK_SOS_NAMES)
             if link:
                 parsed = parse_ip_link(link)
                 interfaces = sorted(parsed["interfaces"])
@@ -516,7 +518,9 @@ class Gatherer(object):
         }
 
     def _systemd_version(self):
-        output = self.src.command(["systemctl", "--version"]) or self.src.command(["networkctl", "--version"])
+        output = self.src.command(["systemctl", "--version"])
+        if not output and not self.src.captured:  # a capture stores systemctl's answer only (capture_spec)
+            output = self.src.command(["networkctl", "--version"])
         if not output:
             return self.sos.systemd_version() if self.src.captured else None
         self.sos.record("systemd_version", "systemctl --version")
@@ -775,7 +779,7 @@ class Gatherer(object):
             if _has_log_lines(text):
                 boot.append((text, label))
         else:
-            journal = any(self.src.isdir(d) for d in ("/run/log/journal", "/var/log/journal"))
+            journal = any(self.src.isdir(d) for d in spec.JOURNAL_DIRS)
             text = self.src.command(spec.KERNEL_LOG_JOURNAL_ARGV, max_bytes=spec.KERNEL_LOG_TAIL_BYTES) \
                 if journal else None
             label = " ".join(spec.KERNEL_LOG_JOURNAL_ARGV)

@@ -25,7 +25,6 @@ MAX_VXLAN_DEVICES = 32
 # The names flannel (flannel.<VNI>), Calico (vxlan.calico, vxlan-v6.calico) and
 # Cilium (cilium_vxlan) give their VXLAN devices: used only when the type is unknown.
 VXLAN_NAME_PATTERNS = ("flannel.*", "vxlan.calico", "vxlan-v6.calico", "cilium_vxlan")
-IP_LINK_SOS_NAMES = ["ip_-d_address", "ip_-s_-d_link", "ip_-o_-d_link"]
 FEATURE = "tx-checksum-ip-generic"
 
 
@@ -36,7 +35,7 @@ def _vxlan_devices(gatherer):
     found = [(d["name"], "uevent") for d in details if d.get("type") == "vxlan"]
     if not found and not any(d.get("type") for d in details):
         # No uevent types (a sosreport): the kind `ip -d link` prints.
-        link = gatherer.src.command(["ip", "-d", "link"], sos_names=IP_LINK_SOS_NAMES)
+        link = gatherer.src.command(["ip", "-d", "link"], sos_names=spec.IP_LINK_SOS_NAMES)
         if link:
             parsed = parse_ip_link(link)
             found = [(name, "ip -d link") for name, info in sorted(parsed["interfaces"].items())

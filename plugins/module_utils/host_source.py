@@ -30,7 +30,6 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import errno
-import fnmatch
 import os
 import signal
 import stat
@@ -39,7 +38,7 @@ import sys
 import threading
 import time
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import sos_name
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import name_matches, sos_name
 
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 DEFAULT_TIMEOUT = 10.0
@@ -269,7 +268,12 @@ class HostSource(object):
         return sorted(names)
 
     def glob(self, pattern):
-        """Host paths matching a glob whose wildcards are in file-name parts."""
+        """Host paths matching a glob whose wildcards are in file-name parts.
+
+        Matched as the capture script's sh(1) globs match (capture_spec.name_matches):
+        a wildcard never takes a leading dot, as kmod, systemd and cron skip hidden
+        names, so a live audit and an audit of its capture read the same files.
+        """
         parts = [p for p in pattern.split("/") if p]
         found = ["/"]
         for part in parts:
@@ -277,7 +281,7 @@ class HostSource(object):
             for base in found:
                 if any(ch in part for ch in "*?["):
                     for name in self.listdir(base):
-                        if fnmatch.fnmatchcase(name, part):
+                        if name_matches(part, name):
                             nxt.append(os.path.join(base, name))
                 else:
                     candidate = os.path.join(base, part)

@@ -38,22 +38,14 @@ import posixpath
 import re
 import shlex
 
-MODPROBE_DIRS = (
-    "/etc/modprobe.d",
-    "/run/modprobe.d",
-    "/usr/local/lib/modprobe.d",
-    "/usr/lib/modprobe.d",
-    "/lib/modprobe.d",
+# Where kmod and systemd look: the one list of sources (capture_spec), kept under the names callers use.
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import (
+    DEBIAN_MODULES_FILE,
+    LEGACY_MODPROBE_CONF,
+    MODPROBE_DIRS,
+    MODULES_LOAD_DIRS,
 )
-MODULES_LOAD_DIRS = (
-    "/etc/modules-load.d",
-    "/run/modules-load.d",
-    "/usr/local/lib/modules-load.d",
-    "/usr/lib/modules-load.d",
-    "/lib/modules-load.d",
-)
-LEGACY_MODPROBE_CONF = "/etc/modprobe.conf"
-DEBIAN_MODULES_FILE = "/etc/modules"
+
 CMDLINE_SOURCE = "/proc/cmdline"
 
 DIRECTIVES = ("alias", "blacklist", "install", "remove", "options", "softdep")

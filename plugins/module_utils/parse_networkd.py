@@ -30,27 +30,13 @@ __metaclass__ = type  # noqa: UP001 - Python 2.7 still runs this file
 import fnmatch
 import posixpath
 
-NETWORK_DIRS = (
-    "/etc/systemd/network",
-    "/run/systemd/network",
-    "/usr/local/lib/systemd/network",
-    "/usr/lib/systemd/network",
-    "/lib/systemd/network",
+# Where networkd looks (systemd.network(5), networkd.conf(5)): the one list of sources, capture_spec.
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import (
+    NETWORK_DIRS,
+    NETWORKD_CONF_DROPIN_DIRS,
+    NETWORKD_CONF_MAIN_PATHS,
 )
-NETWORKD_CONF = "/etc/systemd/networkd.conf"
-# networkd.conf(5): the main file is taken from the first of these that exists.
-NETWORKD_CONF_MAIN_PATHS = (
-    NETWORKD_CONF,
-    "/run/systemd/networkd.conf",
-    "/usr/local/lib/systemd/networkd.conf",
-    "/usr/lib/systemd/networkd.conf",
-)
-NETWORKD_CONF_DROPIN_DIRS = (
-    "/etc/systemd/networkd.conf.d",
-    "/run/systemd/networkd.conf.d",
-    "/usr/local/lib/systemd/networkd.conf.d",
-    "/usr/lib/systemd/networkd.conf.d",
-)
+
 
 # The [Network] keys that decide per-link forwarding.
 FORWARDING_KEYS = ("IPForward", "IPv4Forwarding", "IPv6Forwarding", "IPMasquerade")

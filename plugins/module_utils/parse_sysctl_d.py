@@ -24,10 +24,10 @@ __metaclass__ = type
 
 import posixpath
 
+# sysctl.d(5)'s directories: the one list of sources, capture_spec.
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import SYSCTL_CONF, SYSCTL_DIRS
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
 
-SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
-SYSCTL_CONF = "/etc/sysctl.conf"
 
 
 def normalise_key(key):

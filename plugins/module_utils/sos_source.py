@@ -30,7 +30,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils import sos_layout
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec, sos_layout
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
     parse_brctl_show,
     parse_ip_link,
@@ -47,8 +47,9 @@ FAMILIES = ("netfilter_rules", "systemd_version", "networkd_running", "bridges",
 # sos plugin directories that exist only when the runtime is installed (the plugin's enablement check).
 # (The facts document names docker and containerd only; crio and podman would need a schema change.)
 RUNTIME_PLUGINS = (("docker", "docker"), ("containerd", "containerd"))
-IP_LINK_NAMES = ("ip_-d_address", "ip_-s_-d_link", "ip_-d_link", "ip_-o_-d_link", "ip_link", "ip_address")
-PS_AXO_GLOB = "/sos_commands/process/" + sos_layout.PS_AXO_PREFIX + "*"
+# The link listings, in reading order: the one list of sources has them (capture_spec.IP_LINK_SOS_NAMES).
+IP_LINK_NAMES = capture_spec.IP_LINK_SOS_NAMES
+PS_AXO_GLOB = "/sos_commands/process/" + capture_spec.SOS_PS_AXO
 
 
 class SosFallbacks(object):
