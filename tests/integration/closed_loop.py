@@ -61,13 +61,19 @@ CASES = [
 ]
 
 
-def molecule_expected_findings():
-    """The finding IDs the VM scenario injects, audits and remediates (vm_expected_findings)."""
+def molecule_cleared_findings():
+    """The finding IDs the VM scenarios inject, audit and clear: each scenario's
+    vm_cleared_findings, or its vm_expected_findings when it clears them all."""
+    import glob
     import yaml
-    with open(os.path.join(REPO, "molecule", "default", "molecule.yml")) as handle:
-        scenario = yaml.safe_load(handle)
-    host_vars = scenario.get("provisioner", {}).get("inventory", {}).get("host_vars", {})
-    return set(i for variables in host_vars.values() for i in variables.get("vm_expected_findings", []))
+    cleared = set()
+    for path in sorted(glob.glob(os.path.join(REPO, "molecule", "*", "molecule.yml"))):
+        with open(path) as handle:
+            inventory = (yaml.safe_load(handle).get("provisioner") or {}).get("inventory") or {}
+        groups = list((inventory.get("group_vars") or {}).values()) + list((inventory.get("host_vars") or {}).values())
+        for variables in groups:
+            cleared.update(variables.get("vm_cleared_findings", variables.get("vm_expected_findings", [])))
+    return cleared
 
 
 def fixable_ids():
@@ -153,9 +159,9 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     rest = [i for i in fixable if i not in cleared]
     if rest:
-        in_vms = molecule_expected_findings()
+        in_vms = molecule_cleared_findings()
         print("need the running kernel to clear, so a tree cannot show it: %s" % ", ".join(rest))
-        print("  of these, the Molecule VMs (molecule/default) reproduce and clear: %s"
+        print("  of these, the Molecule VMs (molecule/*) reproduce and clear: %s"
               % (", ".join(i for i in rest if i in in_vms) or "none"))
         print("  reproduced by neither yet: %s" % (", ".join(i for i in rest if i not in in_vms) or "none"))
     print("closed loop: %d of %d fixable finding IDs cleared" % (len(cleared), len(fixable)))
