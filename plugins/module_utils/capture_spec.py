@@ -55,6 +55,20 @@ NETWORKD_GLOBS = (
     "/usr/lib/systemd/networkd.conf.d/*.conf",
 )
 
+# The links networkd creates itself (systemd.netdev(5)): same directories and order as .network files.
+NETWORKD_NETDEV_GLOBS = (
+    "/etc/systemd/network/*.netdev",
+    "/run/systemd/network/*.netdev",
+    "/usr/local/lib/systemd/network/*.netdev",
+    "/usr/lib/systemd/network/*.netdev",
+    "/lib/systemd/network/*.netdev",
+    "/etc/systemd/network/*.netdev.d/*.conf",
+    "/run/systemd/network/*.netdev.d/*.conf",
+    "/usr/local/lib/systemd/network/*.netdev.d/*.conf",
+    "/usr/lib/systemd/network/*.netdev.d/*.conf",
+    "/lib/systemd/network/*.netdev.d/*.conf",
+)
+
 SYSCTL_CONF_GLOBS = (
     "/etc/sysctl.d/*.conf",
     "/run/sysctl.d/*.conf",
@@ -199,7 +213,7 @@ CAPTURE_COMMANDS = (
 
 CAPTURE_FILES = (
     KERNEL_FILES + NET_FILES + MODPROBE_CONF_GLOBS + MODULES_LOAD_GLOBS
-    + NETWORKD_GLOBS + SYSCTL_CONF_GLOBS + tuple(path for path, _kind in SCHEDULE_GLOBS)
+    + NETWORKD_GLOBS + NETWORKD_NETDEV_GLOBS + SYSCTL_CONF_GLOBS + tuple(path for path, _kind in SCHEDULE_GLOBS)
     + CRASH_FILES + LIBVIRT_NETWORK_GLOBS + (DOCKER_DAEMON_JSON,) + SERVICE_UNIT_GLOBS
 )
 
