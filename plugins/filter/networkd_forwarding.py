@@ -14,6 +14,14 @@ import posixpath
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_forwarding import (
+    CONTAINER_LINK_PATTERNS,
+    FIRST_UNMANAGED,
+    UNMANAGED_FILE,
+    container_link_claims,
+    name_list_matches,
+    networkd_created_links,
+)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd import (
     forwarding_effect,
     parse_boolean,
@@ -45,8 +53,13 @@ def _dropin_name_for(network_file, key):
     return DROPIN_NAME
 
 
-def networkd_forwarding_plan(facts, links=None, ipv6=False, version=None):
-    """Return the plan for the role (see the role README for the fields)."""
+def networkd_forwarding_plan(facts, links=None, ipv6=False, version=None, unmanaged_names=None):
+    """Return the plan for the role (see the role README for the fields).
+
+    ``unmanaged_names`` is the [Match] Name= list of the Unmanaged=yes file the
+    same run writes (networkd_unmanaged_plan): links it takes are not managed
+    by networkd afterwards, so they get no drop-in and are not verified.
+    """
     if not isinstance(facts, dict):
         raise AnsibleFilterError("networkd_forwarding_plan: expected the nfdoctor facts document (a dict), "
                                  "got %s" % type(facts).__name__)
@@ -70,8 +83,20 @@ def networkd_forwarding_plan(facts, links=None, ipv6=False, version=None):
     plan["version"] = version
     plan["mode"] = "IPv4Forwarding" if version >= FIRST_PER_LINK else "IPForward"
 
+    # An Unmanaged=yes file is the first match of its links, but networkd then leaves them alone:
+    # no drop-in there would be read, and nothing turns their forwarding on.
+    unmanaged = ((facts.get("routing") or {}).get("networkd_unmanaged")) or {}
     active = [f for f in networkd.get("network_files") or []
-              if not f.get("shadowed_by") and not f.get("masked")]
+              if not f.get("shadowed_by") and not f.get("masked")
+              and not (unmanaged.get(f.get("path")) or {}).get("value")]
+    released = set()
+    if unmanaged_names:
+        if not isinstance(unmanaged_names, (list, tuple)) or not all(isinstance(x, str) for x in unmanaged_names):
+            raise AnsibleFilterError("networkd_forwarding_plan: unmanaged_names must be a list of [Match] Name= globs")
+        released = set(name for name in facts.get("interfaces") or [] if name_list_matches(unmanaged_names, name))
+    if released:
+        active = [dict(f, interfaces=[n for n in f.get("interfaces") or [] if n not in released]) for f in active]
+        plan["notes"].append("left to their runtime (Unmanaged=yes from now on): %s" % ", ".join(sorted(released)))
     managed = {}
     for nfile in active:
         for name in nfile.get("interfaces") or []:
@@ -226,6 +251,86 @@ def _value(settings, key):
     return None
 
 
+UNMANAGED_HEADER = ("# Managed by Ansible (nfdoctor.netfilter.networkd_forwarding); local changes are overwritten.\n"
+                    "# systemd-networkd applies the first .network file (by name, across /etc, /run and /usr/lib)\n"
+                    "# that matches a link: this one sorts first and leaves the container runtime's links alone.\n")
+
+
+def _to_version(version, networkd):
+    if isinstance(version, str) and version.strip().isdigit():
+        version = int(version.strip())
+    if isinstance(version, int) and not isinstance(version, bool):
+        return version
+    known = networkd.get("version")
+    return known if isinstance(known, int) and not isinstance(known, bool) else None
+
+
+def networkd_unmanaged_plan(facts, version=None):
+    """The [Link] Unmanaged=yes file that takes container links back from systemd-networkd.
+
+    Planned from the same claims NETWORKD_MANAGES_CONTAINER_LINKS reports
+    (checks_forwarding.container_link_claims): the container link patterns that
+    cover the links and would-be links the claiming files take, the exact names of
+    taken links no pattern covers, the patterns the file already holds (so a second
+    run writes the same file), and a "!name" for every link networkd creates from a
+    .netdev file that a pattern would catch (the admin's own veth stays managed).
+    Returns ``{"applicable", "skip_reason", "version", "path", "content", "names",
+    "excluded", "match_name", "files", "notes"}``; ``match_name`` is the file's
+    [Match] Name= list; ``files`` are the claiming .network files the file fixes.
+    """
+    if not isinstance(facts, dict):
+        raise AnsibleFilterError("networkd_unmanaged_plan: expected the nfdoctor facts document (a dict), "
+                                 "got %s" % type(facts).__name__)
+    networkd = facts.get("networkd") or {}
+    version = _to_version(version, networkd)
+    plan = {"applicable": False, "skip_reason": "", "version": version, "path": UNMANAGED_FILE, "content": None,
+            "names": [], "excluded": [], "match_name": [], "files": [], "notes": []}
+    claims = container_link_claims(dict(facts, networkd=dict(networkd, version=version)))
+    if not claims:
+        plan["skip_reason"] = "no .network file takes a container link"
+        return plan
+    if version is None:
+        plan["skip_reason"] = ("systemd version unknown: Unmanaged= needs networkd %d+, and an older one would "
+                               "manage the links this file names instead" % FIRST_UNMANAGED)
+        return plan
+    if version < FIRST_UNMANAGED:
+        plan["skip_reason"] = "systemd %d predates [Link] Unmanaged= (v%d)" % (version, FIRST_UNMANAGED)
+        return plan
+    fixable = [claim for claim in claims if claim["fixable"]]
+    for claim in claims:
+        if not claim["fixable"]:
+            plan["notes"].append("%s sorts before %s and keeps its links: narrow its [Match]"
+                                 % (claim["path"], UNMANAGED_FILE))
+    if not fixable:
+        plan["skip_reason"] = "every .network file that takes container links sorts before %s" % UNMANAGED_FILE
+        return plan
+    wanted = set()
+    for claim in fixable:
+        wanted.update(claim["taken"])
+        wanted.update(claim["latent"])
+    names = [p for p in CONTAINER_LINK_PATTERNS if any(name_list_matches([p], n) for n in wanted)]
+    names.extend(sorted(n for n in wanted if not any(name_list_matches([p], n) for p in names)))
+    for entry in networkd.get("network_files") or []:
+        if entry.get("path") == UNMANAGED_FILE and not entry.get("shadowed_by"):
+            kept = [p for p in ((entry.get("match") or {}).get("Name") or []) if not p.startswith("!")]
+            names.extend(p for p in kept if p not in names)
+    created = networkd_created_links(facts)
+    excluded = sorted(link for link in created if name_list_matches(names, link))
+    plan["names"] = names
+    plan["excluded"] = excluded
+    plan["match_name"] = names + ["!" + link for link in excluded]
+    plan["files"] = [claim["path"] for claim in fixable]
+    why = "; ".join("%s took %s" % (claim["path"], ", ".join(claim["taken"] or claim["latent"])) for claim in fixable)
+    plan["content"] = (UNMANAGED_HEADER + "# Why: %s.\n" % why
+                       + "".join("# %s is created by systemd-networkd from %s:%s, so it stays managed.\n"
+                                 % (link, created[link].get("file"), created[link].get("line")) for link in excluded)
+                       + "[Match]\nName=%s\n\n[Link]\nUnmanaged=yes\n"
+                       % " ".join(plan["match_name"]))
+    plan["applicable"] = True
+    return plan
+
+
 class FilterModule(object):
     def filters(self):
-        return {"networkd_forwarding_plan": networkd_forwarding_plan}
+        return {"networkd_forwarding_plan": networkd_forwarding_plan,
+                "networkd_unmanaged_plan": networkd_unmanaged_plan}

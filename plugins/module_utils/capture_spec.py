@@ -69,6 +69,12 @@ NETWORKD_GLOBS = (
     + tuple(d + "/*.conf" for d in NETWORKD_CONF_DROPIN_DIRS)
 )
 
+# The links networkd creates itself (systemd.netdev(5)): same directories and order as .network files.
+NETWORKD_NETDEV_GLOBS = (
+    tuple(d + "/*.netdev" for d in NETWORK_DIRS)
+    + tuple(d + "/*.netdev.d/*.conf" for d in NETWORK_DIRS)
+)
+
 # sysctl.d(5), in its search order; /etc/sysctl.conf is read last.
 SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
 SYSCTL_CONF = "/etc/sysctl.conf"
@@ -228,7 +234,7 @@ CAPTURE_COMMANDS = (
 
 CAPTURE_FILES = (
     KERNEL_FILES + NET_FILES + MODPROBE_CONF_GLOBS + MODULES_LOAD_GLOBS
-    + NETWORKD_GLOBS + SYSCTL_CONF_GLOBS + tuple(path for path, _kind in SCHEDULE_GLOBS)
+    + NETWORKD_GLOBS + NETWORKD_NETDEV_GLOBS + SYSCTL_CONF_GLOBS + tuple(path for path, _kind in SCHEDULE_GLOBS)
     + CRASH_FILES + LIBVIRT_NETWORK_GLOBS + (DOCKER_DAEMON_JSON,) + SERVICE_UNIT_GLOBS
 )
 

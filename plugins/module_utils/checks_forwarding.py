@@ -306,63 +306,129 @@ def check_conntrack_hashsize_small(facts):
 
 
 # -------------------------------------------------- networkd on containers
+# The file role networkd_forwarding writes (plugins/filter/networkd_forwarding.py, which
+# imports it): networkd applies the first .network file that matches a link, all .network
+# files sorted by file name across /etc, /run and /usr/lib (systemd.network(5); network_load()
+# reads them with conf_files_list_strv() into an ordered map that network_get() walks in
+# order, src/network/networkd-network.c), so "00-" sorts before every numbered file.
+UNMANAGED_FILE = "/etc/systemd/network/00-nfdoctor-container-links.network"
+# systemd.network(5): [Link] Unmanaged= is "Added in version 233", as is "!" in [Match] lists.
+FIRST_UNMANAGED = 233
+
+
+def networkd_created_links(facts):
+    """{link name: the .netdev entry} of the links systemd-networkd creates itself (systemd.netdev(5))."""
+    created = {}
+    for link in (facts.get("networkd") or {}).get("netdevs") or []:
+        if isinstance(link, dict) and link.get("name"):
+            created.setdefault(link["name"], link)
+    return created
+
+
 def _container_links(facts):
-    """Live links that container runtimes and CNIs create: by the names they give, or a docker/cni bridge."""
+    """Live links that container runtimes and CNIs create: by the names they give, or a docker/cni bridge.
+
+    A link networkd creates from a .netdev file is the admin's own (a bridge, a veth pair
+    for a hand-made container), whatever its name: networkd owns it, no runtime does.
+    """
     bridges = facts.get("bridges") or {}
+    created = networkd_created_links(facts)
     found = []
     for name in facts.get("interfaces") or []:
+        if name in created:
+            continue
         kind = (bridges.get(name) or {}).get("kind")
         if kind in ("docker", "cni") or any(fnmatch.fnmatchcase(name, p) for p in CONTAINER_LINK_PATTERNS):
             found.append(name)
     return found
 
 
-def _name_patterns(match):
-    """The Name= patterns of a [Match] that only names links, else None (other keys decide too, or '!')."""
+def _negation_supported(facts):
+    version = (facts.get("networkd") or {}).get("version")
+    return not isinstance(version, int) or version >= FIRST_UNMANAGED
+
+
+def _latent_matches(match, taken_earlier, negation):
+    """Container link names this [Match] would take that no earlier file already takes.
+
+    Only a [Match] that names links and nothing else can be judged for links that do not
+    exist yet; its Name= list is tested as networkd does (net_condition_test_strv: a
+    matching "!glob" excludes, else one positive glob must match).
+    """
     names = match.get("Name") or []
-    others = [key for key, value in match.items() if value and key != "Name"]
-    if not names or others or any(p.startswith("!") for p in names):
-        return None
-    return names
-
-
-def _latent_matches(match, taken_earlier):
-    """Container link names this [Match] would take that no earlier file already takes."""
-    names = _name_patterns(match)
-    if names is None:
+    if not names or any(value for key, value in match.items() if value and key != "Name"):
         return []
     return [example for example in CONTAINER_LINK_EXAMPLES if example not in taken_earlier
-            and any(fnmatch.fnmatchcase(example, p) for p in names)]
+            and name_list_matches(names, example, negation)]
 
 
-def check_networkd_container_links(facts):
+def name_list_matches(patterns, name, negation=True):
+    """Whether a [Match] Name= list takes ``name`` (systemd's net_condition_test_strv)."""
+    matched = has_positive = False
+    for pattern in patterns:
+        invert = negation and pattern.startswith("!")
+        glob = pattern[1:] if invert else pattern
+        hit = fnmatch.fnmatchcase(name, glob)
+        if invert and hit:
+            return False
+        if not invert:
+            has_positive = True
+            matched = matched or hit
+    return matched or not has_positive
+
+
+def container_link_claims(facts):
+    """The .network files that take container links, in networkd's order.
+
+    One dict per file: ``path``, ``match`` (its [Match]), ``taken`` (live container
+    links it is the first match of), ``latent`` (example names of links a runtime
+    would create that it would take), ``unmanaged`` (its Unmanaged= setting, when
+    one says no) and ``fixable`` (whether UNMANAGED_FILE, sorting first, would take
+    them back: networkd 233+ and the file sorts after it). Links networkd creates
+    itself from .netdev files are never counted. The check and the role's plan
+    both read this.
+    """
     networkd = facts.get("networkd") or {}
     if not networkd.get("installed") or networkd.get("running") is False:
         return []
     unmanaged = fact(facts, "routing", "networkd_unmanaged") or {}
     links = set(_container_links(facts))
     container = _container_host(facts) or bool(links)
-    findings = []
+    negation = _negation_supported(facts)
+    version = networkd.get("version")
+    claims = []
     taken_earlier = set()  # example names an earlier file (networkd applies the first match) takes
     for nfile in networkd.get("network_files") or []:
         if nfile.get("shadowed_by") or nfile.get("masked"):
             continue
         match = nfile.get("match")
         match = match if isinstance(match, dict) else {}
-        latent = _latent_matches(match, taken_earlier)
+        latent = _latent_matches(match, taken_earlier, negation)
         taken_earlier.update(latent)
         setting = unmanaged.get(nfile.get("path"))
         if setting and setting.get("value"):
             continue  # Unmanaged=yes: networkd leaves these links alone
         taken = sorted(links.intersection(nfile.get("interfaces") or []))
-        if taken:
-            name = "managing_now"
-        elif latent and container:
-            name = "matches_pattern"
-        else:
+        if not taken and not (latent and container):
             continue
+        path = nfile.get("path") or ""
+        claims.append({
+            "path": path, "match": match, "taken": taken, "latent": latent if container else [],
+            "unmanaged": setting,
+            "fixable": (not isinstance(version, int) or version >= FIRST_UNMANAGED)
+            and path.rsplit("/", 1)[-1] > UNMANAGED_FILE.rsplit("/", 1)[-1],
+        })
+    return claims
+
+
+def check_networkd_container_links(facts):
+    findings = []
+    version = (facts.get("networkd") or {}).get("version")
+    for claim in container_link_claims(facts):
+        path, match, taken, latent = claim["path"], claim["match"], claim["taken"], claim["latent"]
+        name = "managing_now" if taken else "matches_pattern"
         match_text = " ".join("%s=%s" % (k, " ".join(v)) for k, v in sorted(match.items()) if v)
-        detail = "%s ([Match] %s) " % (nfile["path"], match_text or "empty: every link")
+        detail = "%s ([Match] %s) " % (path, match_text or "empty: every link")
         if taken:
             detail += "is the first .network file for container link(s) %s, so systemd-networkd configures them " \
                       "(addresses, routes, DHCP, per-link forwarding) behind the runtime's back" % ", ".join(taken[:8])
@@ -370,12 +436,23 @@ def check_networkd_container_links(facts):
             detail += "would also match the links container runtimes create (%s, as %s)" % (
                 ", ".join(latent), " ".join(CONTAINER_LINK_PATTERNS))
         detail += "; no Unmanaged=yes file sorts before it (coreos/bugs#1205, moby#15630)"
-        ev = [evidence(nfile["path"], None, "[Match] %s" % (match_text or "(none)"))]
+        ev = [evidence(path, None, "[Match] %s" % (match_text or "(none)"))]
+        setting = claim["unmanaged"]
         if setting:
             ev.append(evidence(setting.get("file"), setting.get("line"), setting.get("text")))
-        ev.extend(evidence("/sys/class/net/%s" % link, None, "managed by %s" % nfile["path"]) for link in taken[:5])
+        ev.extend(evidence("/sys/class/net/%s" % link, None, "managed by %s" % path) for link in taken[:5])
+        if claim["fixable"]:
+            findings.append(make_finding("NETWORKD_MANAGES_CONTAINER_LINKS",
+                                         rule("NETWORKD_MANAGES_CONTAINER_LINKS", name), detail + ".", ev))
+            continue
+        if isinstance(version, int) and version < FIRST_UNMANAGED:
+            why = "systemd %d predates [Link] Unmanaged= (v233): narrow the [Match] of %s instead" % (version, path)
+        else:
+            why = ("%s sorts before %s, so a file the role writes cannot come first: narrow its [Match] or "
+                   "add an Unmanaged=yes file whose name sorts before it" % (path, UNMANAGED_FILE))
         findings.append(make_finding("NETWORKD_MANAGES_CONTAINER_LINKS",
-                                     rule("NETWORKD_MANAGES_CONTAINER_LINKS", name), detail + ".", ev))
+                                     rule("NETWORKD_MANAGES_CONTAINER_LINKS", name), detail + ".", ev,
+                                     remediation=why + "; then `networkctl reload`.", role=None))
     return findings
 
 

@@ -180,11 +180,12 @@ CATALOGUE = {
     },
     "NETWORKD_MANAGES_CONTAINER_LINKS": {
         "title": "systemd-networkd manages links that a container runtime owns",
-        "role": None,
-        "remediation": "Add a .network file that sorts before the one that matches (e.g. "
-                       "/etc/systemd/network/00-container-links.network with [Match] Name=docker0 veth* cni* "
-                       "flannel* cali* and [Link] Unmanaged=yes), or narrow that file's [Match]; then "
-                       "`networkctl reload`.",
+        "role": "nfdoctor.netfilter.networkd_forwarding",
+        "remediation": "Add a .network file that sorts before the one that matches, with [Match] Name= for the "
+                       "container links (docker0 veth* cni* flannel* cali*, minus the links networkd creates "
+                       "itself from .netdev files) and [Link] Unmanaged=yes, then `networkctl reload`; role "
+                       "nfdoctor.netfilter.networkd_forwarding writes "
+                       "/etc/systemd/network/00-nfdoctor-container-links.network. Or narrow that file's [Match].",
         "references": ["https://github.com/coreos/bugs/issues/1205", "https://github.com/moby/moby/issues/15630",
                        "man:systemd.network(5)"],
     },

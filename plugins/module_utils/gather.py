@@ -43,7 +43,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_netfilter
     parse_nft_ruleset,
     summarise_rules,
 )
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd import networkd_facts
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd import netdev_links, networkd_facts
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
     parse_brctl_show,
     parse_conntrack_S,
@@ -536,17 +536,21 @@ class Gatherer(object):
         self.src.error("systemctl --version", "unexpected output: %r" % output[:80])
         return None
 
-    def _gather_networkd(self):
+    def _read_unit_files(self, patterns):
+        """{host path: text, or None for a /dev/null mask} of systemd configuration files."""
         files = {}
         seen = set()
-        for pattern in spec.NETWORKD_GLOBS:
+        for pattern in patterns:
             for path in self.src.glob(pattern):
                 if path in files or self.src.isdir(path):
                     continue
                 if not self.src.is_masked(path) and self.src.same_file_seen(path, seen):
                     continue
                 files[path] = None if self.src.is_masked(path) else self.src.read(path)
-        files = {k: v for k, v in files.items() if v is not None or self.src.is_masked(k)}
+        return {k: v for k, v in files.items() if v is not None or self.src.is_masked(k)}
+
+    def _gather_networkd(self):
+        files = self._read_unit_files(spec.NETWORKD_GLOBS)
         installed = any(self.src.exists(p) for kind, p in spec.ENVIRONMENT_MARKERS if kind == "networkd")
         links = self.src.listdir("/run/systemd/netif/links")
         unit = self.sos.networkd_unit() if self.src.captured and not self.src.exists("/run/systemd/netif") else None
@@ -554,6 +558,8 @@ class Gatherer(object):
         version = self._systemd_version() if (installed or files) else None
         parsed = networkd_facts(files, self._interface_details, version)
         self._problems("systemd-networkd", parsed)
+        netdevs = netdev_links(self._read_unit_files(spec.NETWORKD_NETDEV_GLOBS))
+        self._problems("systemd-networkd", netdevs)
         self.facts["networkd"] = {
             "installed": installed or bool(files),
             "running": (unit.get("sub") == "running" if unit is not None else
@@ -561,6 +567,7 @@ class Gatherer(object):
             "version": version,
             "conf": parsed["conf"],
             "network_files": parsed["network_files"],
+            "netdevs": netdevs["links"],
         }
 
     def _gather_namespaces(self):

@@ -660,3 +660,83 @@ def _effect_per_link_era(version, settings, conf, ipforward, ipforward_value, ma
     if not chosen:
         result["reason"] += "; networkd writes forwarding=0 to the link"
     return result
+
+
+# --------------------------------------------------------------------------
+# .netdev files: the links systemd-networkd creates itself
+# --------------------------------------------------------------------------
+
+# systemd.netdev(5): the same directories, order and same-name override as
+# .network files, and a foo.netdev.d/*.conf drop-in directory.
+def _classify_netdev(path):
+    directory, name = posixpath.split(path)
+    if directory in NETWORK_DIRS and name.endswith(".netdev"):
+        return "netdev"
+    parent, dropin_dir = posixpath.split(directory)
+    if parent in NETWORK_DIRS and dropin_dir.endswith(".netdev.d") and name.endswith(".conf"):
+        return "netdev_dropin"
+    return None
+
+
+def netdev_links(files):
+    """The links systemd-networkd creates from its ``.netdev`` files.
+
+    ``files`` maps host paths of ``*.netdev`` and ``*.netdev.d/*.conf`` files
+    to text (``None`` for a ``/dev/null`` mask). Returns ``{"links": [...],
+    "problems": [...]}``; each link is ``{"name", "kind", "file", "line",
+    "role", "conditions"}`` with ``role`` ``netdev`` for ``[NetDev] Name=``
+    and ``peer`` for a veth's ``[Peer] Name=`` (networkd creates both ends),
+    ``file``/``line`` where the name was set (a drop-in may set it), and
+    ``conditions`` the ``[Match]`` keys (Host=, Virtualization=, ...) that
+    make the creation conditional. A file without ``Name=`` or ``Kind=``
+    creates nothing (networkd refuses it) and is named in ``problems``.
+
+    Sample input::
+
+        {"/etc/systemd/network/21-veth-ctr0.netdev":
+         "[NetDev]\\nName=veth-ctr0\\nKind=veth\\n\\n[Peer]\\nName=ctr0-eth0\\n"}
+    """
+    problems = []
+    result = {"links": [], "problems": problems}
+    if not isinstance(files, dict):
+        problems.append("files: expected a mapping of path to text, got %s" % type(files).__name__)
+        return result
+    mains, dropins = [], []
+    for path in sorted(p for p in files if isinstance(p, _TEXT_TYPES)):
+        kind = _classify_netdev(path)
+        text = files[path]
+        if kind is None:
+            problems.append("%s: not a .netdev path, ignored" % path)
+        elif text is not None and not isinstance(text, _TEXT_TYPES):
+            problems.append("%s: content is not text, treated as unreadable" % path)
+        else:
+            (mains if kind == "netdev" else dropins).append(path)
+    for winner, _shadowed in _pick_by_name(mains, NETWORK_DIRS):
+        if _is_masked(files[winner]):
+            continue
+        name = posixpath.basename(winner)
+        read = [(winner, _parse_file(winner, files[winner], problems))]
+        mine = [p for p in dropins if posixpath.basename(posixpath.dirname(p)) == name + ".d"]
+        for dropin, _other in _pick_by_name(mine, NETWORK_DIRS):
+            if files[dropin] is not None:
+                read.append((dropin, _parse_file(dropin, files[dropin], problems)))
+        settings = {}
+        peer = {}
+        conditions = []
+        for source, parsed in read:
+            _apply_scalar_settings(settings, parsed, source, "NetDev", ("Name", "Kind"))
+            _apply_scalar_settings(peer, parsed, source, "Peer", ("Name",))
+            conditions.extend(entry["key"] for entry in _section_entries(parsed, "Match")
+                              if entry["value"] and entry["key"] not in conditions)
+        link_name, kind = settings.get("Name"), settings.get("Kind")
+        if not link_name or not kind:
+            problems.append("%s: no %s in [NetDev]; networkd creates nothing from it" % (
+                winner, "Name=" if not link_name else "Kind="))
+            continue
+        kind_value = kind["value"]
+        result["links"].append({"name": link_name["value"], "kind": kind_value, "file": link_name["file"],
+                                "line": link_name["line"], "role": "netdev", "conditions": conditions})
+        if kind_value == "veth" and peer.get("Name"):
+            result["links"].append({"name": peer["Name"]["value"], "kind": "veth", "file": peer["Name"]["file"],
+                                    "line": peer["Name"]["line"], "role": "peer", "conditions": conditions})
+    return result

@@ -251,7 +251,8 @@ ansible_facts:
           returned: always
         networkd:
           description: C(installed), C(running), C(version), networkd.conf C(conf) settings and
-            C(network_files) with drop-ins, [Match], forwarding settings and the interfaces they apply to.
+            C(network_files) with drop-ins, [Match], forwarding settings and the interfaces they apply to, and
+            C(netdevs), the links networkd creates itself from .netdev files (name, kind, file, line).
           type: dict
           returned: always
         netfilter_rules:

@@ -58,6 +58,21 @@ CASES = [
      {"/sos_commands/systemd/systemctl_--version": "systemd 256 (256.7-1)\n+PAM +AUDIT +SELINUX\n",
       "/etc/systemd/network/10-ens3.network": "[Match]\nName=ens3\n\n[Network]\nDHCP=yes\nIPForward=yes\n"},
      "NETWORKD_IPFORWARD_IGNORED", {}),
+    # A catch-all .network file (a cloud image's "DHCP on everything") takes docker0 and its veth,
+    # next to the admin's own bridge and veth pair that networkd creates from .netdev files
+    # (molecule/default/prepare.yml's files): the role's Unmanaged=yes file must take the
+    # runtime's links back and leave the admin's own ones managed.
+    ("docker host: a catch-all .network takes docker0 and veths", "healthy-debian12-docker",
+     {"/etc/systemd/network/99-dhcp-all.network": "[Match]\nName=*\n\n[Network]\nDHCP=yes\n",
+      "/etc/systemd/network/20-br0.netdev": "[NetDev]\nName=br0\nKind=bridge\n",
+      "/etc/systemd/network/20-br0.network": "[Match]\nName=br0\n\n[Network]\nAddress=172.18.0.1/16\n",
+      "/etc/systemd/network/21-veth-ctr0.netdev": "[NetDev]\nName=veth-ctr0\nKind=veth\n\n[Peer]\nName=ctr0-eth0\n",
+      "/etc/systemd/network/21-veth-ctr0.network": "[Match]\nName=veth-ctr0\n\n[Network]\nBridge=br0\n",
+      "/sys/class/net/br0/bridge/bridge_id": "8000.5a1b2c3d4e5f\n",
+      "/sys/class/net/br0/brif/veth-ctr0/port_no": "0x1\n",
+      "/sys/class/net/veth-ctr0/type": "1\n",
+      "/sys/class/net/ctr0-eth0/type": "1\n"},
+     "NETWORKD_MANAGES_CONTAINER_LINKS", {}),
 ]
 
 

@@ -34,6 +34,18 @@ echo 1 > "$tree/proc/sys/net/ipv4/conf/enp2s0/forwarding"
 echo 2 > "$tree/run/systemd/netif/links/2"
 echo "6.12.48+deb13-amd64" > "$tree/proc/sys/kernel/osrelease"
 
+# A Docker host (the healthy Debian 12 tree) where a catch-all .network file takes docker0 and its
+# veth, next to a bridge port veth the admin has networkd create (molecule/default/prepare.yml's files).
+catch_all="$work/catch-all"
+cp -a "$trees/healthy-debian12-docker" "$catch_all"
+cp "$fixtures/vm_netdev_bridge/etc/systemd/network/"* "$catch_all/etc/systemd/network/"
+printf '[Match]\nName=*\n\n[Network]\nDHCP=yes\n' > "$catch_all/etc/systemd/network/99-dhcp-all.network"
+mkdir -p "$catch_all/sys/class/net/br0/bridge" "$catch_all/sys/class/net/br0/brif/veth-ctr0" \
+         "$catch_all/sys/class/net/veth-ctr0" "$catch_all/sys/class/net/ctr0-eth0"
+echo 8000.5a1b2c3d4e5f > "$catch_all/sys/class/net/br0/bridge/bridge_id"
+echo 1 > "$catch_all/sys/class/net/veth-ctr0/type"
+echo 1 > "$catch_all/sys/class/net/ctr0-eth0/type"
+
 snapshot() {
     find /etc/systemd -xdev \( -type f -o -type l \) -print0 2>/dev/null | sort -z \
         | xargs -0 -r sha256sum 2>/dev/null || true
@@ -42,11 +54,14 @@ snapshot() {
 
 before="$(snapshot)"
 ansible-playbook -i "$here/inventory.yml" "$here/check_mode.yml" --check --diff \
-    -e "trees=$trees" -e "debian13_tree=$tree" | tee "$work/check.log"
+    -e "trees=$trees" -e "debian13_tree=$tree" -e "catch_all_tree=$catch_all" | tee "$work/check.log"
 [ "$before" == "$(snapshot)" ] || fail "check mode changed /etc/systemd"
 grep -q '^+IPForward=ipv4$' "$work/check.log" || fail "the seed-003 diff does not show IPForward=ipv4"
 grep -q '^+IPv4Forwarding=yes$' "$work/check.log" || fail "the Debian 13 diff does not show IPv4Forwarding=yes"
 has 'check mode: would restart systemd-networkd' "$work/check.log" || fail "no restart preview"
+grep -q '^+Name=docker0 veth\* cni\* flannel\* cali\* !veth-ctr0$' "$work/check.log" \
+    || fail "the container-link diff does not show the Name= list"
+grep -q '^+Unmanaged=yes$' "$work/check.log" || fail "the container-link diff does not show Unmanaged=yes"
 
 ansible-playbook -i "$here/inventory.yml" "$here/no_networkd.yml" -e "trees=$trees" | tee "$work/skip.log"
 has 'networkd_forwarding skipped: systemd-networkd is not installed' "$work/skip.log" \

@@ -296,7 +296,7 @@ UNMANAGED = "[Match]\nName=docker0 veth* cni* flannel* cali*\n\n[Link]\nUnmanage
 def test_catch_all_network_file_manages_docker0_and_the_veth(tree):
     write(tree, "/etc/systemd/network/99-all.network", CATCH_ALL)
     finding = only(Gatherer(tree).run(), "NETWORKD_MANAGES_CONTAINER_LINKS")
-    assert finding["severity"] == "high" and finding["role"] is None
+    assert finding["severity"] == "high" and finding["role"] == "nfdoctor.netfilter.networkd_forwarding"
     assert finding["evidence"][0] == {"file": "/etc/systemd/network/99-all.network", "line": None,
                                       "value": "[Match] Name=*"}
     assert "docker0, veth9a8b7c6" in finding["detail"]
@@ -346,6 +346,80 @@ def test_narrow_or_typed_matches_and_hosts_without_containers_are_nothing(facts)
                  "NETWORKD_MANAGES_CONTAINER_LINKS") == []
     facts = plain_host(copy.deepcopy(_BASE))
     assert found(networkd_with(facts, "[Match]\nName=*\n", ["ens3"]), "NETWORKD_MANAGES_CONTAINER_LINKS") == []
+
+
+# The VM scenario's own networkd files (molecule/default/prepare.yml): networkd creates br0 and the
+# veth pair itself from .netdev files; kubelet's configuration and the veth port make br0 a bridge CNI.
+VM_NETWORKD = os.path.join(HERE, "..", "..", "fixtures", "networkd", "vm_netdev_bridge", "etc", "systemd", "network")
+
+
+def vm_tree(root, with_netdevs=True):
+    for name in sorted(os.listdir(VM_NETWORKD)):
+        if with_netdevs or not name.endswith(".netdev"):
+            with open(os.path.join(VM_NETWORKD, name)) as handle:
+                write(root, "/etc/systemd/network/" + name, handle.read())
+    write(root, "/var/lib/kubelet/config.yaml", "apiVersion: kubelet.config.k8s.io/v1beta1\n"
+                                                "kind: KubeletConfiguration\n")
+    write(root, "/sys/class/net/br0/bridge/bridge_id", "8000.5a1b2c3d4e5f\n")
+    write(root, "/sys/class/net/br0/brif/veth-ctr0/port_no", "0x1\n")
+    for link in ("veth-ctr0", "ctr0-eth0"):
+        write(root, "/sys/class/net/%s/type" % link, "1\n")
+    return root
+
+
+def test_links_networkd_creates_from_netdev_files_are_the_admins_own(tree):
+    facts = Gatherer(vm_tree(tree)).run()
+    assert facts["bridges"]["br0"]["kind"] == "cni"  # judged a container bridge by its port...
+    assert [(n["name"], n["file"], n["line"]) for n in facts["networkd"]["netdevs"]] == [
+        ("br0", "/etc/systemd/network/20-br0.netdev", 2),
+        ("veth-ctr0", "/etc/systemd/network/21-veth-ctr0.netdev", 3),
+        ("ctr0-eth0", "/etc/systemd/network/21-veth-ctr0.netdev", 7)]
+    assert found(facts, "NETWORKD_MANAGES_CONTAINER_LINKS") == []  # ...but networkd owns it
+
+
+def test_the_same_links_made_by_a_runtime_are_reported(tree):
+    hits = found(Gatherer(vm_tree(tree, with_netdevs=False)).run(), "NETWORKD_MANAGES_CONTAINER_LINKS")
+    assert [(f["severity"], f["evidence"][0]["file"]) for f in hits] == [
+        ("high", "/etc/systemd/network/20-br0.network"), ("high", "/etc/systemd/network/21-veth-ctr0.network")]
+    assert "container link(s) br0" in hits[0]["detail"] and "container link(s) veth-ctr0" in hits[1]["detail"]
+
+
+def test_a_veth_wildcard_still_takes_the_runtimes_veths_next_to_an_own_veth(tree):
+    vm_tree(tree)
+    write(tree, "/etc/systemd/network/80-veths.network", "[Match]\nName=veth*\n\n[Network]\nLinkLocalAddressing=no\n")
+    finding = only(Gatherer(tree).run(), "NETWORKD_MANAGES_CONTAINER_LINKS")
+    assert finding["severity"] == "high"
+    assert "container link(s) veth9a8b7c6," in finding["detail"] and "veth-ctr0" not in finding["detail"]
+
+
+def test_a_file_sorting_before_the_roles_file_or_an_old_networkd_has_no_role(facts, tree):
+    write(tree, "/etc/systemd/network/00-all.network", CATCH_ALL)
+    finding = only(Gatherer(tree).run(), "NETWORKD_MANAGES_CONTAINER_LINKS")
+    assert finding["role"] is None and "sorts before /etc/systemd/network/00-nfdoctor" in finding["remediation"]
+    finding = only(networkd_with(facts, CATCH_ALL, ["ens3", "docker0"]), "NETWORKD_MANAGES_CONTAINER_LINKS")
+    assert finding["role"] == "nfdoctor.netfilter.networkd_forwarding"
+    facts["networkd"]["version"] = 232
+    finding = only(facts, "NETWORKD_MANAGES_CONTAINER_LINKS")
+    assert finding["role"] is None and "predates [Link] Unmanaged= (v233)" in finding["remediation"]
+
+
+def test_negated_names_follow_networkd(facts):
+    # Name=!ens3 takes every other link, veths to come included
+    finding = only(networkd_with(facts, "[Match]\nName=!ens3\n", ["ens3"]), "NETWORKD_MANAGES_CONTAINER_LINKS")
+    assert finding["severity"] == "medium" and "veth1a2b3c4" in finding["detail"]
+    assert found(networkd_with(copy.deepcopy(_BASE), "[Match]\nName=en* !ens4\n", ["ens3"]),
+                 "NETWORKD_MANAGES_CONTAINER_LINKS") == []
+
+
+def test_an_unmanaged_file_that_excludes_an_own_veth_still_covers_the_runtimes(tree):
+    vm_tree(tree)
+    write(tree, "/etc/systemd/network/99-all.network", CATCH_ALL)
+    write(tree, "/etc/systemd/network/00-containers.network",
+          "[Match]\nName=docker0 veth* cni* flannel* cali* !veth-ctr0\n\n[Link]\nUnmanaged=yes\n")
+    facts = Gatherer(tree).run()
+    assert found(facts, "NETWORKD_MANAGES_CONTAINER_LINKS") == []
+    files = {f["path"]: f for f in facts["networkd"]["network_files"]}
+    assert files["/etc/systemd/network/21-veth-ctr0.network"]["interfaces"] == ["veth-ctr0"]
 
 
 def test_link_unmanaged_parser():
