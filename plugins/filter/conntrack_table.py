@@ -127,8 +127,8 @@ def conntrack_liberal_plan(facts, enable=False, current=None):
     else:
         current = _whole(current)
         wanted = current == 0
-        why = "nf_conntrack_tcp_be_liberal is %s" % ("not readable (nf_conntrack not loaded?)" if current is None
-                                                    else current)
+        shown = "not readable (nf_conntrack not loaded?)" if current is None else current
+        why = "nf_conntrack_tcp_be_liberal is %s" % (shown,)
     if wanted and not enable:
         why += "; not changed: set nfdoctor_conntrack_hygiene_tcp_be_liberal=true to set it to 1"
     return {"apply": bool(wanted and enable), "wanted": bool(wanted), "current": current, "reason": why}

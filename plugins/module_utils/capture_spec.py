@@ -97,6 +97,7 @@ SCHEDULE_GLOBS = (
     ("/run/systemd/system/*.service", "systemd"),
 )
 
+
 def schedule_search_paths(kinds):
     """The SCHEDULE_GLOBS of ``kinds`` as the paths a role searches: ``DIR/*`` becomes the directory DIR
     (disable_lines reads the files of a directory), anything else stays. The conntrack_hygiene role's

@@ -29,7 +29,6 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec im
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
 
 
-
 def normalise_key(key):
     """'net/ipv4/ip_forward' and 'net.ipv4.ip_forward' are the same key."""
     key = key.strip()

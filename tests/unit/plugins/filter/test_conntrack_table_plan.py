@@ -67,9 +67,9 @@ def test_string_values_from_a_slurped_file_are_accepted():
 
 # ------------------------------------------------- nf_conntrack_tcp_be_liberal (issue 14)
 def _invalid_drop_facts(liberal, packets=4127):
-    facts = {"netfilter_rules": {"ct_invalid_drop": [
-                 {"source": "iptables-save", "table": "filter", "chain": "KUBE-FORWARD", "line": 12,
-                  "text": "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP", "packets": packets}]},
+    rule = {"source": "iptables-save", "table": "filter", "chain": "KUBE-FORWARD", "line": 12,
+            "text": "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP", "packets": packets}
+    facts = {"netfilter_rules": {"ct_invalid_drop": [rule]},
              "conntrack": {"tcp_be_liberal": liberal,
                            "stats": {"source": "/proc/net/stat/nf_conntrack", "cpus": 2, "totals": {"invalid": 4523}}}}
     facts["findings"] = run_checks(facts)

@@ -57,8 +57,8 @@ def test_ethtool_features_on_and_off():
     on = parse_ethtool_features(fixture("ethtool_-k_flannel.1_3.10_on.txt"))
     assert on["problems"] == [] and on["device"] == "flannel.1"
     generic = on["features"]["tx-checksum-ip-generic"]
-    assert (generic["state"], generic["fixed"], generic["parent"], generic["line"]) == ("on", False,
-                                                                                       "tx-checksumming", 5)
+    expected = ("on", False, "tx-checksumming", 5)
+    assert (generic["state"], generic["fixed"], generic["parent"], generic["line"]) == expected
     assert on["features"]["tx-checksum-ipv4"]["fixed"] is True
     off = parse_ethtool_features(fixture("ethtool_-k_flannel.1_6.x_off.txt"))
     assert off["problems"] == [] and off["features"]["tx-checksum-ip-generic"]["state"] == "off"
@@ -144,12 +144,10 @@ def test_no_kube_proxy_rule_no_finding(tree):
 
 def test_sosreport_listing_without_save(tree):
     # sos writes iptables -t filter -nvL (firewall_tables, 4.1+), never iptables-save.
+    zero = "0     0 DROP       all  --  any    any     anywhere             anywhere             ctstate INVALID"
+    dropped = "  98  4704 DROP       all  --  any    any     anywhere             anywhere             ctstate INVALID"
     write(tree, "/sos_commands/firewall_tables/iptables_-t_filter_-nvL",
-          fixture("iptables_-vL_filter_kube-forward.txt").replace("0     0 DROP       all  --  any    any     "
-                                                                   "anywhere             anywhere             ctstate "
-                                                                   "INVALID", "  98  4704 DROP       all  --  any    "
-                                                                   "any     anywhere             anywhere             "
-                                                                   "ctstate INVALID"))
+          fixture("iptables_-vL_filter_kube-forward.txt").replace(zero, dropped))
     write(tree, "/proc/net/ip_tables_names", "filter\n")
     os.remove(os.path.join(tree, "sos_commands", "networking", "nft_list_ruleset"))
     write(tree, "/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal", "0\n")
