@@ -239,6 +239,37 @@ def sorted_findings(findings):
     return sorted(clean, key=lambda f: (-finding_rank(f), text(f.get("id"))))
 
 
+# What ansible-core prints when the host's Python could not even start the module:
+# the result holds only the interpreter's stderr.
+_NO_JSON = "Module result deserialization failed"
+_TOO_OLD = re.compile(r"AnsiballZ_\w+\.py.*SyntaxError", re.S)
+_NO_INTERPRETER = re.compile(r"command not found|No such file or directory|not found", re.I)
+
+
+def failure_message(result):
+    """Why the audit task failed, led by what to do when the host's interpreter is the cause.
+
+    ansible-core 2.17+ writes its module wrapper (AnsiballZ) in Python 3.8 syntax:
+    on Python 2.7 (RHEL 7) and 3.6 (RHEL 8 platform-python) it is a SyntaxError
+    before any module code runs, and the task's msg says only that no JSON came
+    back. A discovered interpreter that does not run (a pyenv shim of a version
+    that is not active) ends the same way, with rc 127.
+    """
+    msg = text(result.get("msg")) or "the audit module returned no nfdoctor facts"
+    stderr = text(result.get("module_stderr")).strip()
+    if not msg.startswith(_NO_JSON) or not stderr:
+        return msg
+    said = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if _TOO_OLD.search(stderr):
+        return ("the host's Python cannot run this ansible-core's modules (%s): audit Python 2.7/3.6 hosts "
+                "(RHEL 7/8) from ansible-core 2.16, or set ansible_python_interpreter to Python 3.8+ "
+                "(docs/installed.md); %s" % (said[-1][:200], msg))
+    if result.get("rc") == 127 or _NO_INTERPRETER.search(said[0]):
+        return ("the host's Python interpreter did not start (%s): set ansible_python_interpreter for this host "
+                "(docs/installed.md); %s" % (said[0][:200], msg))
+    return msg
+
+
 def host_entry(name, result):
     """One host of the report from its registered module result (slim: see the module docstring)."""
     entry = {"status": "ok", "message": None, "facts": None, "findings": [], "errors": [],
@@ -259,7 +290,7 @@ def host_entry(name, result):
     facts = (result.get("ansible_facts") or {}).get("nfdoctor")
     if result.get("failed") or not isinstance(facts, Mapping):
         entry["status"] = "failed"
-        entry["message"] = text(result.get("msg")) or "the audit module returned no nfdoctor facts"
+        entry["message"] = failure_message(result)
         if isinstance(facts, Mapping):
             entry["facts"] = slim_facts(facts)
         return entry

@@ -153,6 +153,53 @@ def test_module_failure_with_partial_facts_is_failed():
     assert entry["status"] == "failed" and entry["message"] == "boom" and entry["findings"] == []
 
 
+# Registered results of the audit task when the host's interpreter never ran the
+# module, recorded with ansible-core 2.19.14 against pyenv's Python 2.7.18 and
+# 3.6.15 and a pyenv shim of an inactive 3.13 (make test-installed, issue 13).
+_NO_JSON = "Module result deserialization failed: No start of json char found"
+INTERPRETER_FAILURES = {
+    "python2.7": {"failed": True, "changed": False, "rc": 1, "msg": _NO_JSON, "module_stdout": "",
+                  "module_stderr": '  File "/root/.ansible/tmp/ansible-tmp-1796235486.8410826-21233-141424882271728/'
+                                   'AnsiballZ_netfilter_facts.py", line 40\n    zip_data: str,\n            ^\n'
+                                   'SyntaxError: invalid syntax\n'},
+    "python3.6": {"failed": True, "changed": False, "rc": 1, "msg": _NO_JSON, "module_stdout": "",
+                  "module_stderr": '  File "/root/.ansible/tmp/ansible-tmp-1796235752.5988734-7288-146317046817798/'
+                                   'AnsiballZ_netfilter_facts.py", line 3\n    from __future__ import annotations\n'
+                                   '    ^\nSyntaxError: future feature annotations is not defined\n'},
+    "pyenv-shim": {"failed": True, "changed": False, "rc": 127, "msg": _NO_JSON, "module_stdout": "",
+                   "module_stderr": "pyenv: python3.13: command not found\n\nThe `python3.13' command exists in "
+                                    "these Python versions:\n  3.13.0\n\nNote: See 'pyenv help global' for tips "
+                                    "on allowing multiple\n      Python versions to be found at the same time.\n"},
+}
+
+
+@pytest.mark.parametrize("name, lead", [
+    ("python2.7", "the host's Python cannot run this ansible-core's modules (SyntaxError: invalid syntax): "
+                  "audit Python 2.7/3.6 hosts (RHEL 7/8) from ansible-core 2.16"),
+    ("python3.6", "the host's Python cannot run this ansible-core's modules "
+                  "(SyntaxError: future feature annotations is not defined)"),
+    ("pyenv-shim", "the host's Python interpreter did not start (pyenv: python3.13: command not found): "
+                   "set ansible_python_interpreter for this host"),
+])
+def test_interpreter_failures_say_what_to_do(name, lead):
+    entry = fr.fleet_report({"h": INTERPRETER_FAILURES[name]})["hosts"]["h"]
+    assert entry["status"] == "failed"
+    assert entry["message"].startswith(lead), entry["message"]
+    assert entry["message"].endswith(_NO_JSON)  # ansible-core's own words stay
+
+
+def test_other_module_failures_keep_their_message():
+    """A module that ran and crashed, or failed on its own, is not blamed on the interpreter."""
+    crashed = {"failed": True, "rc": 1, "msg": _NO_JSON,
+               "module_stderr": "Traceback (most recent call last):\n  File \"AnsiballZ_netfilter_facts.py\", "
+                                "line 107, in <module>\nKeyError: 'root'\n"}
+    assert fr.fleet_report({"h": crashed})["hosts"]["h"]["message"] == crashed["msg"]
+    no_stderr = {"failed": True, "rc": 1, "msg": _NO_JSON, "module_stderr": ""}
+    assert fr.fleet_report({"h": no_stderr})["hosts"]["h"]["message"] == _NO_JSON
+    own = {"failed": True, "msg": "root /srv/x: not a directory"}
+    assert fr.fleet_report({"h": own})["hosts"]["h"]["message"] == own["msg"]
+
+
 def test_skipped_audit_is_failed():
     entry = fr.fleet_report({"h": {"skipped": True, "skip_reason": "Conditional result was False"}})["hosts"]["h"]
     assert entry["status"] == "failed" and "skipped" in entry["message"]
