@@ -217,14 +217,15 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_modprobe
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import dropins, parse_modprobe
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.config_edit import (
     FILE_ERRORS, MAX_CONFIG_BYTES, ConfigEditError, EditPlan, apply_plan, comment_out_lines, read_regular_bytes,
     read_text_file)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.root_path import (
     RootPathError, normalise_root, resolve)
 
-EDITABLE_DIR = "/etc/modprobe.d"
+# kmod's first directory: a file there hides a vendor file of the same name (module_utils.dropins).
+EDITABLE_DIR = dropins.MODPROBE_D_RULES["dirs"][0]
 BOOTLOADER_FILES = ("/etc/default/grub", "/etc/kernel/cmdline")
 FIXABLE_KINDS = ("blacklist", "install_noop", "install_fail", "install_other", "alias_redirect")
 
@@ -347,7 +348,7 @@ def plan_changes(root, modules, marker, files, unreadable, sources=None):
     plan = EditPlan()
     for path in sorted(by_file):
         items = by_file[path]
-        directory, name = os.path.split(path)
+        directory = os.path.dirname(path)
         source_text = files.get(path)
         if path in unreadable or source_text is None:
             raise ConfigEditError("%s disables %s but cannot be edited safely: %s. Nothing was changed; "
@@ -360,7 +361,7 @@ def plan_changes(root, modules, marker, files, unreadable, sources=None):
             plan.add(resolve(root, path, follow_last=False), source_text, commented, reason="comment out",
                      source=sources.get(path))
         else:
-            target = EDITABLE_DIR + "/" + name
+            target = dropins.override_path(path, dropins.MODPROBE_D_RULES)
             header = ("# Overrides %s (same file name, so kmod reads this file instead).\n"
                       "# Written by nfdoctor.netfilter.modprobe_unblock with the lines that stopped %s from\n"
                       "# loading commented out; compare it with the vendor file after package updates.\n"
