@@ -38,12 +38,15 @@ import posixpath
 import re
 import shlex
 
-# Where kmod and systemd look: the one list of sources (capture_spec), kept under the names callers use.
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import (
+# Where kmod and systemd look: the one list of sources (capture_spec), kept under the names callers use;
+# in which order they read what they find there: module_utils.dropins.
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import dropins
+# MODPROBE_DIRS and MODULES_LOAD_DIRS are re-exported: callers and tests read pm.MODPROBE_DIRS.
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import (  # pylint: disable=unused-import
     DEBIAN_MODULES_FILE,
     LEGACY_MODPROBE_CONF,
-    MODPROBE_DIRS,
-    MODULES_LOAD_DIRS,
+    MODPROBE_DIRS,  # noqa: F401
+    MODULES_LOAD_DIRS,  # noqa: F401
 )
 
 CMDLINE_SOURCE = "/proc/cmdline"
@@ -138,73 +141,20 @@ def logical_lines(text):
         index += 1
 
 
-def _split_dir(path):
-    path = _to_text(path)
-    return posixpath.dirname(path), posixpath.basename(path)
-
-
-def _order_config_files(paths, dirs, accept_name, extra_reason=None):
-    """Apply kmod/systemd precedence to ``paths``.
+def _order_config_files(texts, rules):
+    """Apply the tool's drop-in precedence (module_utils.dropins) to ``{path: text}``.
 
     Returns ``(effective, entries)``: ``effective`` is the list of paths to
     read, in reading order; ``entries`` describes every path given, in the
-    order the tools consider them, with ``shadowed_by`` and ``ignored``.
+    order the tool considers them, with ``shadowed_by`` and ``ignored`` (a
+    mask is "ignored" with its reason). None texts are unreadable files, not
+    masks: the callers read a /dev/null link as "".
     """
-    dir_rank = dict((d, i) for i, d in enumerate(dirs))
-    ignored = []
-    candidates = []
-    for path in paths:
-        directory, name = _split_dir(path)
-        if directory not in dir_rank:
-            parent = None
-            for known in dirs:
-                if directory.startswith(known + "/"):
-                    parent = known
-                    break
-            if parent is not None:
-                reason = "in a sub-directory of %s; sub-directories are not read" % parent
-            else:
-                reason = extra_reason or "not in a configuration directory"
-            ignored.append({"path": path, "shadowed_by": None, "ignored": reason})
-            continue
-        reason = accept_name(name)
-        if reason:
-            ignored.append({"path": path, "shadowed_by": None, "ignored": reason})
-            continue
-        candidates.append((dir_rank[directory], name, path))
-    candidates.sort()
-    winners = {}
-    losers = {}
-    for _rank, name, path in candidates:
-        if name in winners:
-            losers.setdefault(name, []).append(path)
-        else:
-            winners[name] = path
-    entries = []
-    effective = []
-    for name in sorted(winners):
-        path = winners[name]
-        effective.append(path)
-        entries.append({"path": path, "shadowed_by": None, "ignored": None})
-        for hidden in losers.get(name, []):
-            entries.append({"path": hidden, "shadowed_by": path, "ignored": None})
-    ignored.sort(key=lambda item: item["path"])
-    return effective, entries + ignored
-
-
-def _modprobe_name_filter(module_init_tools):
-    def accept(name):
-        if not name:
-            return "not a file name"
-        if name.startswith("."):
-            return "hidden file: kmod skips names starting with a dot"
-        if name.endswith(".conf") or name.endswith(".alias"):
-            return None
-        if module_init_tools:
-            # module-init-tools 3.x read these too, with a warning.
-            return None
-        return "kmod reads only names ending in .conf (or .alias); this file is ignored"
-    return accept
+    plan = dropins.resolve(dropins.kinds_from_texts(texts, none_is_mask=False), rules)
+    entries = [{"path": item["path"], "shadowed_by": item["by"],
+                "ignored": item["reason"] if item["status"] in (dropins.IGNORED, dropins.MASKED) else None}
+               for item in plan["files"]]
+    return plan["read"], entries
 
 
 def _parse_directive(logical, path, first, last, original, problems):
@@ -327,8 +277,8 @@ def modprobe_facts(files, cmdline=None, module_init_tools=False):
             legacy_entry = {"path": LEGACY_MODPROBE_CONF, "shadowed_by": None,
                             "ignored": "kmod does not read /etc/modprobe.conf (only module-init-tools did)"}
     effective, entries = _order_config_files(
-        regular, MODPROBE_DIRS, _modprobe_name_filter(module_init_tools),
-        extra_reason="not in a modprobe.d directory")
+        dict((p, text_by_path[p]) for p in regular),
+        dropins.MODPROBE_D_MODULE_INIT_TOOLS_RULES if module_init_tools else dropins.MODPROBE_D_RULES)
     if legacy_entry is not None:
         entries.insert(0, legacy_entry)
         if legacy_entry["ignored"] is None:
@@ -484,16 +434,6 @@ def disabling_directives(facts, module):
     return found
 
 
-def _modules_load_name_filter(name):
-    if not name:
-        return "not a file name"
-    if name.startswith("."):
-        return "hidden file: skipped"
-    if name.endswith(".conf"):
-        return None
-    return "systemd-modules-load reads only names ending in .conf; this file is ignored"
-
-
 def modules_load_facts(files):
     """Modules loaded at boot from modules-load.d and Debian's /etc/modules.
 
@@ -512,8 +452,7 @@ def modules_load_facts(files):
     text_by_path = dict((_to_text(k), v) for k, v in files.items() if _to_text(k))
     regular = [p for p in text_by_path if p != DEBIAN_MODULES_FILE]
     effective, entries = _order_config_files(
-        regular, MODULES_LOAD_DIRS, _modules_load_name_filter,
-        extra_reason="not in a modules-load.d directory")
+        dict((p, text_by_path[p]) for p in regular), dropins.MODULES_LOAD_D_RULES)
     if DEBIAN_MODULES_FILE in text_by_path:
         linked = "/etc/modules-load.d/modules.conf"
         if linked in effective and _to_text(text_by_path.get(linked)) == _to_text(text_by_path[DEBIAN_MODULES_FILE]):

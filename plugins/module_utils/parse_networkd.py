@@ -30,7 +30,9 @@ __metaclass__ = type  # noqa: UP001 - Python 2.7 still runs this file
 import fnmatch
 import posixpath
 
-# Where networkd looks (systemd.network(5), networkd.conf(5)): the one list of sources, capture_spec.
+# Where networkd looks (systemd.network(5), networkd.conf(5)): the one list of sources, capture_spec;
+# in which order it reads what it finds there: module_utils.dropins.
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import dropins
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import (
     NETWORK_DIRS,
     NETWORKD_CONF_DROPIN_DIRS,
@@ -182,41 +184,13 @@ def _shorten(text, limit=80):
 # File precedence
 # --------------------------------------------------------------------------
 
-def _dir_rank(directory, dirs):
-    try:
-        return dirs.index(directory)
-    except ValueError:
-        return len(dirs)
+def _resolve(paths, files, rules):
+    """dropins.resolve over ``paths`` (None text: a /dev/null link)."""
+    return dropins.resolve(dropins.kinds_from_texts(dict((p, files[p]) for p in paths)), rules)
 
 
-def _is_masked(text):
-    # systemd.network(5): "an empty file (file size 0) or symlink with the same
-    # name pointing to /dev/null disables the configuration file entirely".
-    # The data source passes None for a /dev/null symlink.
-    return text is None or (isinstance(text, _TEXT_TYPES) and len(text) == 0)
-
-
-def _pick_by_name(candidates, dirs):
-    """Same-name override: group (path) by basename, earliest dir wins.
-
-    Returns a list, sorted by basename, of (winner_path, [shadowed paths]).
-    """
-    by_name = {}
-    for path in candidates:
-        by_name.setdefault(posixpath.basename(path), []).append(path)
-    picked = []
-    for name in sorted(by_name):
-        paths = sorted(by_name[name], key=lambda p: (_dir_rank(_top_dir(p, dirs), dirs), p))
-        picked.append((paths[0], paths[1:]))
-    return picked
-
-
-def _top_dir(path, dirs):
-    """The configuration directory (one of dirs) a path lives under."""
-    for directory in dirs:
-        if path.startswith(directory + "/"):
-            return directory
-    return posixpath.dirname(path)
+def _is_mask(item, rules):
+    return item["kind"] in rules["masks"]
 
 
 def _classify(path):
@@ -373,27 +347,12 @@ def _parse_file(path, text, problems):
 
 def _conf_facts(conf_paths, dropin_paths, files, problems):
     conf = {"settings": {}, "files": []}
-    main = None
-    for candidate in NETWORKD_CONF_MAIN_PATHS:
-        if candidate in conf_paths:
-            main = candidate
-            break
     read_order = []
-    for candidate in NETWORKD_CONF_MAIN_PATHS:
-        if candidate not in conf_paths:
-            continue
-        shadowed = None if candidate == main else main
-        conf["files"].append({"path": candidate, "shadowed_by": shadowed,
-                              "masked": files[candidate] is None})
-        if candidate == main and files[candidate] is not None:
-            read_order.append(candidate)
-    for winner, shadowed in _pick_by_name(dropin_paths, NETWORKD_CONF_DROPIN_DIRS):
-        masked = files[winner] is None
-        conf["files"].append({"path": winner, "shadowed_by": None, "masked": masked})
-        for other in shadowed:
-            conf["files"].append({"path": other, "shadowed_by": winner, "masked": files[other] is None})
-        if not masked:
-            read_order.append(winner)
+    for rules, paths in ((dropins.NETWORKD_CONF_RULES, conf_paths), (dropins.NETWORKD_CONF_D_RULES, dropin_paths)):
+        plan = _resolve(paths, files, rules)
+        conf["files"].extend({"path": item["path"], "shadowed_by": item["by"], "masked": _is_mask(item, rules)}
+                             for item in plan["files"] if item["status"] != dropins.IGNORED)
+        read_order.extend(plan["read"])
     settings = {}
     for path in read_order:
         _apply_scalar_settings(settings, _parse_file(path, files[path], problems), path, "Network")
@@ -401,10 +360,10 @@ def _conf_facts(conf_paths, dropin_paths, files, problems):
     return conf
 
 
-def _dropins_for(name, dropin_paths):
+def _dropins_for(name, dropin_paths, files):
     """Effective drop-ins of ``name``.network from every directory, in read order."""
     mine = [p for p in dropin_paths if posixpath.basename(posixpath.dirname(p)) == name + ".d"]
-    return _pick_by_name(mine, NETWORK_DIRS)
+    return _resolve(mine, files, dropins.dropin_rules(dropins.NETWORK_RULES, name))["read"]
 
 
 def networkd_facts(files, interfaces, version=None):
@@ -445,35 +404,36 @@ def networkd_facts(files, interfaces, version=None):
     conf_settings = result["conf"]["settings"]
 
     claim = dict((iface["name"], "free") for iface in ifaces)  # free | maybe | taken
-    for winner, shadowed in _pick_by_name(kinds["network"], NETWORK_DIRS):
-        name = posixpath.basename(winner)
-        entry = _network_file_facts(winner, name, files, kinds["network_dropin"], problems)
+    for item in _resolve(kinds["network"], files, dropins.NETWORK_RULES)["files"]:
+        if item["status"] == dropins.SHADOWED:
+            result["network_files"].append({
+                "path": item["path"], "shadowed_by": item["by"], "masked": False, "dropins": [],
+                "match": {}, "unverified_match_keys": [], "settings": dict((k, None) for k in FORWARDING_KEYS),
+                "interfaces": [], "possible_interfaces": [], "forwarding": None,
+            })
+            continue
+        if item["status"] == dropins.IGNORED:  # _classify let only *.network names through
+            continue
+        entry = _network_file_facts(item["path"], item["name"], item["status"] == dropins.MASKED, files,
+                                    kinds["network_dropin"], problems)
         if entry["masked"]:
             entry["match"] = {}
         else:
             _assign_interfaces(entry, ifaces, claim, negation_supported, version, problems)
             entry["forwarding"] = forwarding_effect(version, entry["settings"], conf_settings)
         result["network_files"].append(entry)
-        for other in shadowed:
-            result["network_files"].append({
-                "path": other, "shadowed_by": winner, "masked": False, "dropins": [],
-                "match": {}, "unverified_match_keys": [], "settings": dict((k, None) for k in FORWARDING_KEYS),
-                "interfaces": [], "possible_interfaces": [], "forwarding": None,
-            })
     return result
 
 
-def _network_file_facts(path, name, files, dropin_paths, problems):
-    entry = {"path": path, "shadowed_by": None, "masked": _is_masked(files[path]),
+def _network_file_facts(path, name, masked, files, dropin_paths, problems):
+    entry = {"path": path, "shadowed_by": None, "masked": masked,
              "dropins": [], "match": {}, "unverified_match_keys": [],
              "settings": dict((k, None) for k in FORWARDING_KEYS),
              "interfaces": [], "possible_interfaces": [], "forwarding": None}
     if entry["masked"]:
         return entry
     read = [(path, _parse_file(path, files[path], problems))]
-    for dropin, _shadowed in _dropins_for(name, dropin_paths):
-        if files[dropin] is None:
-            continue  # a /dev/null drop-in masks the same-name drop-ins below it
+    for dropin in _dropins_for(name, dropin_paths, files):
         entry["dropins"].append(dropin)
         read.append((dropin, _parse_file(dropin, files[dropin], problems)))
     settings = {}
@@ -701,7 +661,7 @@ def netdev_links(files):
     if not isinstance(files, dict):
         problems.append("files: expected a mapping of path to text, got %s" % type(files).__name__)
         return result
-    mains, dropins = [], []
+    mains, dropin_paths = [], []
     for path in sorted(p for p in files if isinstance(p, _TEXT_TYPES)):
         kind = _classify_netdev(path)
         text = files[path]
@@ -710,16 +670,13 @@ def netdev_links(files):
         elif text is not None and not isinstance(text, _TEXT_TYPES):
             problems.append("%s: content is not text, treated as unreadable" % path)
         else:
-            (mains if kind == "netdev" else dropins).append(path)
-    for winner, _shadowed in _pick_by_name(mains, NETWORK_DIRS):
-        if _is_masked(files[winner]):
-            continue
+            (mains if kind == "netdev" else dropin_paths).append(path)
+    for winner in _resolve(mains, files, dropins.NETDEV_RULES)["read"]:
         name = posixpath.basename(winner)
         read = [(winner, _parse_file(winner, files[winner], problems))]
-        mine = [p for p in dropins if posixpath.basename(posixpath.dirname(p)) == name + ".d"]
-        for dropin, _other in _pick_by_name(mine, NETWORK_DIRS):
-            if files[dropin] is not None:
-                read.append((dropin, _parse_file(dropin, files[dropin], problems)))
+        mine = [p for p in dropin_paths if posixpath.basename(posixpath.dirname(p)) == name + ".d"]
+        for dropin in _resolve(mine, files, dropins.dropin_rules(dropins.NETDEV_RULES, name))["read"]:
+            read.append((dropin, _parse_file(dropin, files[dropin], problems)))
         settings = {}
         peer = {}
         conditions = []

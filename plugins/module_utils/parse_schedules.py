@@ -24,9 +24,11 @@ Sample input (``/etc/cron.d/vpn``)::
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import fnmatch
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import lines_of
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import SCHEDULE_GLOBS
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
 
 KINDS = ('cron', 'systemd', 'rc.local', 'script')
 
@@ -55,8 +57,27 @@ _IGNORED_SUFFIXES = ('~', '.rpmsave', '.rpmorig', '.rpmnew', '.swp', '.dpkg-old'
 
 
 def cron_ignores(name):
-    """True for a file name cron and run-parts never run from cron.d or a cron.* directory."""
+    """True for a file name cron and run-parts never run from cron.d or a cron.* directory.
+
+    The one rule the audit (gather) and the fix (disable_lines) use to skip a
+    file found in a directory. ``.bak`` is not in it: cronie runs
+    ``/etc/cron.d/job.bak`` (its ``not_a_crontab`` skips only dot names, ``~``,
+    ``.rpmsave``, ``.rpmorig``, ``.rpmnew``), so the audit flags such a job and
+    the fix must disable it.
+    """
     return name.startswith('.') or name.endswith(_IGNORED_SUFFIXES) or '.dpkg-' in name
+
+
+def schedule_kind(path):
+    """How the file at host ``path`` runs commands: the kind capture_spec.SCHEDULE_GLOBS gives it.
+
+    A path outside those globs is a systemd unit when it lies in a systemd
+    directory, else a shell script.
+    """
+    for pattern, kind in SCHEDULE_GLOBS:
+        if fnmatch.fnmatchcase(path, pattern):
+            return kind
+    return 'systemd' if '/systemd/' in path else 'script'
 
 
 _SHELL_KEYWORDS = ('do', 'then', 'else', 'elif', 'if', 'while', 'until', '!', '{', '}', 'time')
@@ -239,10 +260,24 @@ def _flush_in_commands(text, depth=0):
     return None
 
 
+def lines_of(text):
+    """Physical lines split on "\\n" only, as cron, sh and systemd read them (a trailing "\\r" dropped).
+
+    Not str.splitlines(), which also splits on form feeds and other
+    separators: the line numbers must be the ones a fix edits
+    (config_edit.comment_out_lines counts the same way).
+    """
+    lines = [line[:-1] if line.endswith(u'\r') else line for line in as_text(text).split(u'\n')]
+    if lines and lines[-1] == u'':
+        lines.pop()
+    return lines
+
+
 def _logical_lines(text):
-    """Yield (first line number, joined text) with backslash-newline continuations joined."""
+    """Yield (first line number, last line number, joined text) with backslash-newline continuations joined."""
     pending_number = None
     pending = []
+    number = 0
     for number, line in enumerate(lines_of(text), 1):
         if pending_number is None:
             pending_number = number
@@ -250,11 +285,11 @@ def _logical_lines(text):
             pending.append(line[:-1])
             continue
         pending.append(line)
-        yield pending_number, u' '.join(pending) if len(pending) > 1 else pending[0]
+        yield pending_number, number, u' '.join(pending) if len(pending) > 1 else pending[0]
         pending_number = None
         pending = []
     if pending:
-        yield pending_number, u' '.join(pending)
+        yield pending_number, number, u' '.join(pending)
 
 
 def _cron_command(line):
@@ -280,12 +315,21 @@ def find_conntrack_flushes(text, path, kind):
     backslash-continued command), ``text`` the stripped line and ``command``
     the flush that was recognised (``conntrack -F``).
     """
+    return [dict((k, v) for k, v in item.items() if k != 'end_line') for item in flush_lines(text, path, kind)]
+
+
+def flush_lines(text, path, kind):
+    """:func:`find_conntrack_flushes` with ``end_line``: the last physical line of each command.
+
+    A fix comments out ``line`` to ``end_line``, so a backslash-continued
+    command is disabled whole.
+    """
     found = []
     kind = kind if kind in KINDS else 'script'
     # cron has no line continuation; shells and systemd join "\\<newline>".
-    logical = ((number, line) for number, line in enumerate(lines_of(text), 1)) if kind == 'cron' \
+    logical = ((number, number, line) for number, line in enumerate(lines_of(text), 1)) if kind == 'cron' \
         else _logical_lines(text)
-    for number, line in logical:
+    for number, last, line in logical:
         stripped = line.strip()
         # No flush without the word; skipping the rest keeps big files cheap.
         if not stripped or stripped.startswith('#') or 'conntrack' not in stripped:
@@ -312,5 +356,6 @@ def find_conntrack_flushes(text, path, kind):
         else:
             flush = _flush_in_commands(stripped)
         if flush:
-            found.append({'file': path, 'line': number, 'text': stripped, 'kind': kind, 'command': flush})
+            found.append({'file': path, 'line': number, 'end_line': last, 'text': stripped, 'kind': kind,
+                          'command': flush})
     return found

@@ -10,9 +10,10 @@ so the checks need both.
 Semantics (sysctl.d(5), systemd-sysctl): files ``*.conf`` in
 ``/etc/sysctl.d``, ``/run/sysctl.d``, ``/usr/local/lib/sysctl.d``,
 ``/usr/lib/sysctl.d``, ``/lib/sysctl.d``; a file name in an earlier directory
-hides the same name later; the survivors are applied in lexical order of file
-name, so a later assignment wins. ``/etc/sysctl.conf`` (procps) is applied
-last. ``key = value`` lines, ``#``/``;`` comments, a leading ``-`` (ignore
+hides the same name later, a /dev/null link or empty file masks it; the
+survivors are applied in lexical order of file name, so a later assignment
+wins (the precedence is ``dropins.SYSCTL_D_RULES``). ``/etc/sysctl.conf``
+(procps) is applied last. ``key = value`` lines, ``#``/``;`` comments, a leading ``-`` (ignore
 failures) is dropped, ``/`` and ``.`` separate key parts alike.
 
 Sample input::
@@ -22,10 +23,13 @@ Sample input::
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import posixpath
-
-# sysctl.d(5)'s directories: the one list of sources, capture_spec.
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import SYSCTL_CONF, SYSCTL_DIRS
+# sysctl.d(5)'s directories: the one list of sources, capture_spec; their precedence: dropins.
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import dropins
+# SYSCTL_DIRS is re-exported under the name callers use.
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import (  # pylint: disable=unused-import
+    SYSCTL_CONF,
+    SYSCTL_DIRS,  # noqa: F401
+)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
 
 
@@ -48,15 +52,9 @@ def configured_sysctls(files):
     settings = {}
     if not isinstance(files, dict):
         return {"settings": settings, "files": [], "problems": ["files: expected a mapping of path to text"]}
-    by_name = {}
-    for path in sorted(as_text(p) for p in files):
-        directory, name = posixpath.split(path)
-        if directory not in SYSCTL_DIRS or not name.endswith(".conf"):
-            continue
-        rank = SYSCTL_DIRS.index(directory)
-        if name not in by_name or rank < by_name[name][0]:
-            by_name[name] = (rank, path)
-    order = [by_name[name][1] for name in sorted(by_name)]
+    files = dict((as_text(p), t) for p, t in files.items())
+    dropin_files = dict((p, t) for p, t in files.items() if p != SYSCTL_CONF)
+    order = dropins.resolve(dropins.kinds_from_texts(dropin_files), dropins.SYSCTL_D_RULES)["read"]
     if SYSCTL_CONF in files:
         order.append(SYSCTL_CONF)
     for path in order:

@@ -21,6 +21,9 @@ version_added: "0.1.0"
 description:
   - Searches the files named by O(paths) (a file, a directory whose regular files are all read, or a glob) for lines
     that match O(regexp) or the O(match) preset, skipping lines that are already comments.
+  - Or acts on O(lines), the evidence an audit cited (file, line, text); each cited line is verified to still hold
+    that text (with O(match), to still be what the preset finds there) and only then commented out; a line that
+    changed since the audit is reported with C(action=stale) and left alone.
   - With O(state=commented) puts O(marker) in front of each matching line, unless the line also matches O(keep_regexp);
     kept lines are reported for a human to decide. With O(state=reported) changes nothing.
   - Plans every change first and writes each file once, atomically, keeping its mode and owner, with a backup. A write
@@ -37,15 +40,41 @@ options:
       - Files, directories (their regular files, not sub-directories) or glob patterns, as on the host.
       - Paths that do not exist are ignored. Symbolic links are not followed, so a link to a file found elsewhere is
         handled once, at its target.
-      - In directories and globs, backups and temporary files (names starting with C(.) or ending in C(~), C(.rpmsave),
-        C(.dpkg-old), C(.bak) and the like) are skipped, as cron and run-parts skip them.
+      - In directories and globs, the names cron and run-parts never run (starting with C(.), ending in C(~),
+        C(.rpmsave), C(.rpmorig), C(.rpmnew), C(.swp), C(.dpkg-*) or C(.ucf-*)) are skipped, by the rule the audit uses
+        (C(parse_schedules.cron_ignores)). A C(.bak) file is read, because cronie runs it.
+      - Exactly one of O(paths) and O(lines) is required.
     type: list
     elements: path
-    required: true
+  lines:
+    description:
+      - The lines to act on, as an audit cited them (the C(evidence) of C(CONNTRACK_FLUSH_SCHEDULED) findings of
+        M(nfdoctor.netfilter.netfilter_facts)). Nothing else is searched.
+      - Each line is verified first. Without O(match) the physical line must read O(lines[].text) (blanks around it
+        aside); with O(match=conntrack_flush) the audit's own parser must still find a flush starting on that line
+        with that text, and the whole command (with its backslash continuation lines) is commented out.
+      - A link is followed inside O(root), so a line cited through C(/etc/rc.local) and through its target is edited
+        once.
+    type: list
+    elements: dict
+    suboptions:
+      file:
+        description: The file, as a host path.
+        type: path
+        required: true
+      line:
+        description: Line number, 1-based.
+        type: int
+        required: true
+      text:
+        description: The text the audit saw on that line.
+        type: str
+        required: true
+        aliases: [value]
   regexp:
     description:
       - Python regular expression searched for in each line that does not start with C(#).
-      - Exactly one of O(regexp) and O(match) is required.
+      - With O(paths), exactly one of O(regexp) and O(match) is required. Not used with O(lines).
       - An empty regexp, or one that matches an empty line (C(.*), C(x?)), is refused, because it would comment out
         every line.
       - Searching all files may take at most 10 seconds; a regexp that backtracks for longer (nested repeats such as
@@ -53,8 +82,12 @@ options:
     type: str
   match:
     description:
-      - A preset for O(regexp). C(conntrack_flush) matches C(conntrack -F) and C(conntrack --flush) (also with a path
-        and other options), and not C(nf_conntrack), C(conntrackd) or C(conntrack -D).
+      - Decide with the audit's own code instead of a regexp. C(conntrack_flush) finds what
+        M(nfdoctor.netfilter.netfilter_facts) reports as C(CONNTRACK_FLUSH_SCHEDULED), a command that runs
+        C(conntrack -F)/C(--flush), or C(conntrack -D) without a filter, in a crontab, a systemd unit's C(Exec*=) line or
+        a shell script (the file's kind comes from where it is, as in the audit), also behind C(sudo), C(timeout),
+        C(ip netns exec) or C(sh -c). Not C(echo conntrack -F >> log), a comment, C(conntrackd) or
+        C(conntrack -D -s ADDR).
     type: str
     choices: [conntrack_flush]
   keep_regexp:
@@ -106,6 +139,13 @@ EXAMPLES = r"""
       - /etc/rc.d/rc.local
     match: conntrack_flush
 
+- name: Comment out exactly the flush jobs the audit cited
+  nfdoctor.netfilter.disable_lines:
+    lines: >-
+      {{ ansible_facts.nfdoctor.findings | selectattr('id', 'equalto', 'CONNTRACK_FLUSH_SCHEDULED')
+         | map(attribute='evidence') | flatten }}
+    match: conntrack_flush
+
 - name: Only report flushes in systemd units, keeping ExecStart= lines for a human
   nfdoctor.netfilter.disable_lines:
     paths: ["/etc/systemd/system/*.service", "/etc/systemd/system/*.service.d/*.conf"]
@@ -131,8 +171,14 @@ matches:
       description: The line as it was.
       type: str
     action:
-      description: C(commented) (done or, in check mode, planned), C(kept) (matched O(keep_regexp)) or C(reported).
+      description:
+        - C(commented) (done or, in check mode, planned), C(kept) (matched O(keep_regexp)), C(reported), or
+          C(stale) (a line of O(lines) that no longer holds the cited text; left alone).
       type: str
+    reason:
+      description: Why a C(stale) line was left alone.
+      type: str
+      returned: when action is C(stale)
   sample:
     - {file: /etc/cron.d/vpn-reset, line: 3, text: "*/5 * * * * root /usr/sbin/conntrack -F", action: commented}
 diff:
@@ -174,23 +220,17 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.config_edit import (
     FILE_ERRORS, MAX_CONFIG_BYTES, ConfigEditError, EditPlan, apply_plan, comment_out_lines, read_regular_bytes,
     read_text_file)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_schedules import (
+    cron_ignores, flush_lines, schedule_kind)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.root_path import (
-    RootPathError, check_host_path, confined_glob, kind, normalise_root)
+    RootPathError, check_host_path, confined_glob, kind, normalise_root, resolve)
 
-PRESETS = {
-    # conntrack (maybe with a path), then any options, then -F or --flush as a word.
-    "conntrack_flush": r"(?<![\w-])conntrack\s+(?:\S+\s+)*?(?:-F|--flush)(?![\w-])",
+# What O(match) decides with: the audit's own parsers, never a second regexp.
+# Each returns [(first line, last line, text)] for a file's text and host path.
+MATCHERS = {
+    "conntrack_flush": lambda text, shown: [(f["line"], f["end_line"], f["text"])
+                                            for f in flush_lines(text, shown, schedule_kind(shown))],
 }
-
-
-def is_backup_or_temp(name):
-    """Names of backups and temporary files, ours and the package managers'.
-
-    cron, run-parts and systemd ignore them too; reading them would find the
-    very line a backup preserved and comment it out on the next run.
-    """
-    return (name.startswith(".") or name.endswith("~")
-            or re.search(r"\.(rpmsave|rpmorig|rpmnew|dpkg-old|dpkg-dist|dpkg-new|bak|swp)$", name) is not None)
 
 
 def expand_paths(root, patterns, skipped=None):
@@ -214,9 +254,10 @@ def expand_paths(root, patterns, skipped=None):
                     continue
                 for name in names:
                     child = os.path.join(candidate, name)
-                    if not is_backup_or_temp(name) and kind(child) == "file":
+                    # our own backups (NAME.PID.DATE~) are among the names skipped
+                    if not cron_ignores(name) and kind(child) == "file":
                         found[child] = shown.rstrip("/") + "/" + name
-            elif what == "file" and (not magic or not is_backup_or_temp(os.path.basename(candidate))):
+            elif what == "file" and (not magic or not cron_ignores(os.path.basename(candidate))):
                 found[candidate] = shown  # a file named explicitly is read whatever its name
             elif not magic and skipped is not None:
                 skipped.append("%s is a %s, not a regular file; not read (links are not followed)"
@@ -224,17 +265,20 @@ def expand_paths(root, patterns, skipped=None):
     return sorted(((shown, real) for real, shown in found.items()), key=lambda pair: pair[1])
 
 
-def matching_lines(text, pattern):
-    """(line number, line) for each non-comment line where ``pattern`` is found."""
-    hits = []
-    # "\n" only, as cron and systemd split lines; keeps numbers in step with comment_out_lines
-    for number, line in enumerate(text.split(u"\n"), 1):
-        line = line.rstrip(u"\r")
-        if line.lstrip().startswith("#"):
-            continue
-        if pattern.search(line):
-            hits.append((number, line))
-    return hits
+def physical_lines(text):
+    """(line number, line) of every line, split on "\\n" only as cron and systemd do (comment_out_lines counts the same)."""
+    return [(number, line.rstrip(u"\r")) for number, line in enumerate(text.split(u"\n"), 1)]
+
+
+def matching_lines(text, shown, pattern):
+    """(first line, last line, text) of each line ``pattern`` (a regexp or a MATCHERS function) finds.
+
+    A regexp is searched in each line that is not a comment.
+    """
+    if callable(pattern):
+        return pattern(text, shown)
+    return [(number, number, line) for number, line in physical_lines(text)
+            if not line.lstrip().startswith("#") and pattern.search(line)]
 
 
 def lenient_text(path):
@@ -291,39 +335,47 @@ def check_marker(marker):
 
 
 def compile_patterns(params):
-    """(pattern, keep) compiled, or raise ValueError with the reason."""
+    """(pattern, keep): a compiled regexp or a MATCHERS function (None with neither), or raise ValueError."""
     regexp = params["regexp"]
     if regexp is not None and regexp.strip() == "":
         raise ValueError("regexp is empty: it would match every line")
-    source = regexp if regexp is not None else PRESETS[params["match"]]
     try:
-        pattern = re.compile(source)
         keep = re.compile(params["keep_regexp"]) if params["keep_regexp"] else None
+        if regexp is None:
+            return (MATCHERS[params["match"]] if params["match"] else None), keep
+        pattern = re.compile(regexp)
     except (re.error, OverflowError, RuntimeError) as exc:  # RecursionError is a RuntimeError
         raise ValueError("invalid regular expression: %s" % exc)
     if pattern.search(u"") is not None:
         raise ValueError("regexp %r matches an empty line, so it would comment out every line of every file"
-                         % source)
+                         % regexp)
     return pattern, keep
 
 
 def run_module():
     module = AnsibleModule(
         argument_spec=dict(
-            paths=dict(type="list", elements="path", required=True),
+            paths=dict(type="list", elements="path"),
+            lines=dict(type="list", elements="dict", options=dict(
+                file=dict(type="path", required=True),
+                line=dict(type="int", required=True),
+                text=dict(type="str", required=True, aliases=["value"]),
+            )),
             regexp=dict(type="str"),
-            match=dict(type="str", choices=sorted(PRESETS)),
+            match=dict(type="str", choices=sorted(MATCHERS)),
             keep_regexp=dict(type="str"),
             state=dict(type="str", choices=["commented", "reported"], default="commented"),
             marker=dict(type="str", default="# disabled by nfdoctor.netfilter.disable_lines:"),
             backup=dict(type="bool", default=True),
             root=dict(type="path", default="/"),
         ),
-        required_one_of=[("regexp", "match")],
-        mutually_exclusive=[("regexp", "match")],
+        required_one_of=[("paths", "lines")],
+        mutually_exclusive=[("paths", "lines"), ("regexp", "match"), ("regexp", "lines")],
         supports_check_mode=True,
     )
     params = module.params
+    if params["paths"] is not None and params["regexp"] is None and params["match"] is None:
+        module.fail_json(msg="paths needs one of regexp or match: what to look for in them")
     marker = params["marker"]
     problem = check_marker(marker)
     if problem:
@@ -334,14 +386,21 @@ def run_module():
         module.fail_json(msg=str(exc))
     try:
         root, _live = normalise_root(params["root"])
-        for path in params["paths"]:
+        for path in params["paths"] or []:
             check_host_path(path, "paths entry")
+        for cited in params["lines"] or []:
+            check_host_path(cited["file"], "lines entry")
+            if cited["line"] < 1:
+                raise RootPathError("lines entry %s:%d: line numbers start at 1" % (cited["file"], cited["line"]))
     except RootPathError as exc:
         module.fail_json(msg="%s; nothing was changed" % exc)
 
     try:
         with time_bound(MATCH_SECONDS):
-            plan, matches, warnings, files = search(module, root, params, pattern, keep, marker)
+            if params["lines"] is not None:
+                plan, matches, warnings, files = plan_cited(module, root, params, pattern, keep, marker)
+            else:
+                plan, matches, warnings, files = search(module, root, params, pattern, keep, marker)
     except MatchTimeout:
         module.fail_json(msg="regexp %r took more than %d seconds to search the files (it backtracks "
                          "catastrophically, e.g. nested repeats like (a+)+); simplify it. Nothing was changed"
@@ -363,6 +422,12 @@ def run_module():
     module.exit_json(**result)
 
 
+def _action(params, keep, line):
+    if keep is not None and keep.search(line):
+        return "kept"
+    return "reported" if params["state"] == "reported" else "commented"
+
+
 def search(module, root, params, pattern, keep, marker):
     """Find the matching lines and plan the edits: (plan, matches, warnings, files)."""
     plan = EditPlan()
@@ -373,7 +438,7 @@ def search(module, root, params, pattern, keep, marker):
         try:
             text = read_text_file(real)
         except ConfigEditError as exc:
-            if matching_lines(lenient_text(real), pattern):
+            if matching_lines(lenient_text(real), shown, pattern):
                 module.fail_json(msg="%s appears to contain a matching line but cannot be edited safely: %s"
                                  % (shown, exc), matches=matches)
             warnings.append(str(exc))
@@ -381,19 +446,81 @@ def search(module, root, params, pattern, keep, marker):
         if text is None:
             continue
         ranges = []
-        for number, line in matching_lines(text, pattern):
-            if keep is not None and keep.search(line):
-                action = "kept"
-            elif params["state"] == "reported":
-                action = "reported"
-            else:
-                action = "commented"
-                ranges.append((number, number))
-            matches.append({"file": shown, "line": number, "text": line, "action": action})
+        for first, last, line in matching_lines(text, shown, pattern):
+            action = _action(params, keep, line)
+            if action == "commented":
+                ranges.append((first, last))
+            matches.append({"file": shown, "line": first, "text": line, "action": action})
         if ranges:
             plan.add(real, text, comment_out_lines(text, ranges, marker))
 
     return plan, matches, warnings, files
+
+
+def verify_cited(text, shown, number, cited, pattern):
+    """(first, last) to comment out when line ``number`` of ``text`` still holds ``cited``, else (None, why)."""
+    if pattern is not None:
+        for first, last, line in matching_lines(text, shown, pattern):
+            if first == number:
+                if line.strip() == cited.strip():
+                    return (first, last), None
+                return None, "line %d now reads %r, not the cited %r" % (number, line.strip(), cited.strip())
+        physical = dict(physical_lines(text))
+        if number not in physical:
+            return None, "the file has fewer than %d lines now" % number
+        return None, "line %d (%r) is no longer what the audit reports there" % (number, physical[number].strip())
+    physical = dict(physical_lines(text))
+    if number not in physical:
+        return None, "the file has fewer than %d lines now" % number
+    line = physical[number].strip()
+    if line != cited.strip():
+        return None, "line %d now reads %r, not the cited %r" % (number, line, cited.strip())
+    if line.startswith("#"):
+        return None, "line %d is a comment already" % number
+    return (number, number), None
+
+
+def plan_cited(module, root, params, pattern, keep, marker):
+    """Verify the lines of O(lines) and plan their edits: (plan, matches, warnings, files)."""
+    plan = EditPlan()
+    matches = []
+    warnings = []
+    texts = {}     # real path -> text
+    ranges = {}    # real path -> [(first, last)]
+    done = set()
+    for cited in params["lines"]:
+        shown, number, wanted = cited["file"], cited["line"], cited["text"]
+        entry = {"file": shown, "line": number, "text": wanted}
+        try:
+            real = resolve(root, shown)
+        except RootPathError as exc:
+            matches.append(dict(entry, action="stale", reason=str(exc)))
+            continue
+        what = kind(real)
+        if what != "file":
+            matches.append(dict(entry, action="stale", reason="the file is gone" if what == "absent"
+                                else "%s is a %s now, not a regular file" % (shown, what)))
+            continue
+        if real not in texts:
+            try:
+                texts[real] = read_text_file(real)
+            except ConfigEditError as exc:
+                module.fail_json(msg="%s:%d is cited but the file cannot be edited safely: %s; nothing was changed"
+                                 % (shown, number, exc), matches=matches)
+        span, why = verify_cited(texts[real] or u"", shown, number, wanted, pattern)
+        if span is None:
+            matches.append(dict(entry, action="stale", reason=why))
+            continue
+        if (real, span) in done:
+            continue  # the same line cited again, or through a link to the same file
+        done.add((real, span))
+        action = _action(params, keep, wanted)
+        if action == "commented":
+            ranges.setdefault(real, []).append(span)
+        matches.append(dict(entry, action=action))
+    for real in sorted(ranges):
+        plan.add(real, texts[real], comment_out_lines(texts[real], ranges[real], marker))
+    return plan, matches, warnings, sorted(texts)
 
 
 def main():

@@ -34,9 +34,36 @@ options:
   modules:
     description:
       - Module names that must be able to load. Dashes and underscores are equivalent, as for kmod.
+      - With O(lines), only cited lines that disable one of these are acted on; without O(modules), every cited line
+        that disables a module is.
+      - At least one of O(modules) and O(lines) is required.
     type: list
     elements: str
-    required: true
+  lines:
+    description:
+      - The lines to act on, as an audit cited them (the C(evidence) of C(CONNTRACK_MODULE_DISABLED) and
+        C(BR_NETFILTER_NOT_PERSISTENT) findings of M(nfdoctor.netfilter.netfilter_facts)). Nothing else is changed.
+      - Each line is verified with the audit's own parser (C(parse_modprobe)) and the kmod precedence first; the
+        file must still be read by kmod and a directive that disables a module must still start on that line with
+        that text. A line that changed since the audit is returned in RV(stale_lines) and left alone.
+      - A C(/proc/cmdline) entry is verified against the running kernel's command line and returned in
+        RV(cmdline_changes_needed).
+      - Entries without a line number (the audit's "no modules-load.d entry") are not lines and are skipped.
+    type: list
+    elements: dict
+    suboptions:
+      file:
+        description: The file, as a host path.
+        type: path
+        required: true
+      line:
+        description: First line of the directive, 1-based.
+        type: int
+      text:
+        description: The directive as the audit saw it (its physical lines).
+        type: str
+        required: true
+        aliases: [value]
   root:
     description:
       - Directory that stands for C(/). Use a scratch tree to test; the initramfs is only inspected when this is C(/)
@@ -94,6 +121,12 @@ EXAMPLES = r"""
     root: /srv/captures/web01
   check_mode: true
   diff: true
+
+- name: Comment out exactly the lines the audit cited
+  nfdoctor.netfilter.modprobe_unblock:
+    lines: >-
+      {{ ansible_facts.nfdoctor.findings | selectattr('id', 'equalto', 'CONNTRACK_MODULE_DISABLED')
+         | map(attribute='evidence') | flatten }}
 
 - name: Say when the kernel command line still blacklists a module
   ansible.builtin.debug:
@@ -206,6 +239,14 @@ initramfs_rebuild_command:
   returned: always
   type: str
   sample: update-initramfs -u
+stale_lines:
+  description: Lines of O(lines) that no longer hold the cited directive, with the reason; nothing was changed for them.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {file: /etc/modprobe.d/blacklist.conf, line: 12, text: blacklist nf_conntrack_ipv4,
+       reason: "no directive disabling a module starts on that line now"}
 warnings_detail:
   description: Files that could not be read and were therefore not considered, with the reason.
   returned: always
@@ -217,14 +258,15 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_modprobe
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import dropins, parse_modprobe
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.config_edit import (
     FILE_ERRORS, MAX_CONFIG_BYTES, ConfigEditError, EditPlan, apply_plan, comment_out_lines, read_regular_bytes,
     read_text_file)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.root_path import (
     RootPathError, normalise_root, resolve)
 
-EDITABLE_DIR = "/etc/modprobe.d"
+# kmod's first directory: a file there hides a vendor file of the same name (module_utils.dropins).
+EDITABLE_DIR = dropins.MODPROBE_D_RULES["dirs"][0]
 BOOTLOADER_FILES = ("/etc/default/grub", "/etc/kernel/cmdline")
 FIXABLE_KINDS = ("blacklist", "install_noop", "install_fail", "install_other", "alias_redirect")
 
@@ -322,9 +364,54 @@ def cmdline_change(entry, root):
     }
 
 
-def plan_changes(root, modules, marker, files, unreadable, sources=None):
-    """Return (plan, removed, cmdline_entries) for ``files`` read from ``root``.
+def _same_text(left, right):
+    return u"\n".join(x.strip() for x in (left or u"").split(u"\n")) == \
+        u"\n".join(x.strip() for x in (right or u"").split(u"\n"))
 
+
+def cited_blockers(facts, modules, cited):
+    """The disabling directives of ``facts`` that ``cited`` (audit evidence) names, and the stale citations.
+
+    A citation holds when a directive that disables a module (one of
+    ``modules``, when given) starts on the cited line of a file kmod reads,
+    with the cited text; a /proc/cmdline citation when the entry is on the
+    command line. Returns ``(items, stale)``.
+    """
+    wanted = set(modules or [])
+    named = set(d.get("module") for d in facts.get("directives") or []) | \
+        set(e.get("module") for e in facts.get("cmdline_blacklist") or [])
+    candidates = [item for module in sorted(wanted or named)
+                  for item in parse_modprobe.disabling_directives(facts, module)]
+    items, stale, seen = [], [], set()
+    for entry in cited:
+        if entry.get("line") is None:
+            continue  # "no modules-load.d entry": not a line to act on
+        hits = [item for item in candidates if item["file"] == entry["file"] and item["line"] == entry["line"]]
+        matching = [item for item in hits if _same_text(item["text"], entry["text"])]
+        if not matching:
+            if hits:
+                why = "line %d now holds %r, not the cited text" % (entry["line"], hits[0]["text"])
+            elif entry["file"] == parse_modprobe.CMDLINE_SOURCE:
+                why = "the kernel command line no longer has %s" % entry["text"]
+            else:
+                why = "no directive disabling %s starts on that line now (edited, or the file is no longer read)" % (
+                    " or ".join(sorted(wanted)) if wanted else "a module")
+            stale.append(dict(entry, reason=why))
+            continue
+        for item in matching:
+            key = (item["file"], item["line"], item["module"], item["kind"])
+            if key not in seen:
+                seen.add(key)
+                items.append(item)
+    return items, stale
+
+
+def plan_changes(root, modules, marker, files, unreadable, sources=None, cited=None):
+    """Return (plan, removed, cmdline_entries, stale) for ``files`` read from ``root``.
+
+    With ``cited`` (audit evidence: file, line, text) only the directives it
+    names are acted on, and the citations that no longer hold are ``stale``;
+    without it, every directive that disables one of ``modules``.
     Raises ConfigEditError when a line to comment out is in a file listed in
     ``unreadable``: nothing is planned then, so nothing is written; and
     RootPathError when a file to write would be outside ``root``.
@@ -335,19 +422,23 @@ def plan_changes(root, modules, marker, files, unreadable, sources=None):
     by_file = {}
     removed = []
     cmdline_entries = []
-    for module in modules:
-        for item in parse_modprobe.disabling_directives(facts, module):
-            if item["kind"] in ("cmdline", "cmdline_kernel"):
-                cmdline_entries.append(item)
-                continue
-            if item["kind"] not in FIXABLE_KINDS:
-                continue
-            by_file.setdefault(item["file"], []).append(item)
+    stale = []
+    if cited is not None:
+        blockers, stale = cited_blockers(facts, modules, cited)
+    else:
+        blockers = [item for module in modules for item in parse_modprobe.disabling_directives(facts, module)]
+    for item in blockers:
+        if item["kind"] in ("cmdline", "cmdline_kernel"):
+            cmdline_entries.append(item)
+            continue
+        if item["kind"] not in FIXABLE_KINDS:
+            continue
+        by_file.setdefault(item["file"], []).append(item)
 
     plan = EditPlan()
     for path in sorted(by_file):
         items = by_file[path]
-        directory, name = os.path.split(path)
+        directory = os.path.dirname(path)
         source_text = files.get(path)
         if path in unreadable or source_text is None:
             raise ConfigEditError("%s disables %s but cannot be edited safely: %s. Nothing was changed; "
@@ -360,7 +451,7 @@ def plan_changes(root, modules, marker, files, unreadable, sources=None):
             plan.add(resolve(root, path, follow_last=False), source_text, commented, reason="comment out",
                      source=sources.get(path))
         else:
-            target = EDITABLE_DIR + "/" + name
+            target = dropins.override_path(path, dropins.MODPROBE_D_RULES)
             header = ("# Overrides %s (same file name, so kmod reads this file instead).\n"
                       "# Written by nfdoctor.netfilter.modprobe_unblock with the lines that stopped %s from\n"
                       "# loading commented out; compare it with the vendor file after package updates.\n"
@@ -380,7 +471,7 @@ def plan_changes(root, modules, marker, files, unreadable, sources=None):
                 "text": item["text"],
                 "written_to": target,
             })
-    return plan, removed, cmdline_entries
+    return plan, removed, cmdline_entries, stale
 
 
 OVERRIDE_HEADER = re.compile(r"^# Overrides (/\S+) \(same file name", re.MULTILINE)
@@ -454,20 +545,27 @@ def _initramfs_names(path):
 def run_module():
     module = AnsibleModule(
         argument_spec=dict(
-            modules=dict(type="list", elements="str", required=True),
+            modules=dict(type="list", elements="str"),
+            lines=dict(type="list", elements="dict", options=dict(
+                file=dict(type="path", required=True),
+                line=dict(type="int"),
+                text=dict(type="str", required=True, aliases=["value"]),
+            )),
             root=dict(type="path", default="/"),
             backup=dict(type="bool", default=True),
             marker=dict(type="str", default="# disabled by nfdoctor.netfilter.modprobe_unblock:"),
             inspect_initramfs=dict(type="bool", default=True),
         ),
+        required_one_of=[("modules", "lines")],
         supports_check_mode=True,
     )
     root = module.params["root"]
     marker = module.params["marker"]
-    modules = [parse_modprobe.normalise_module_name(m.strip()) for m in module.params["modules"] if m.strip()]
+    cited = module.params["lines"]
+    modules = [parse_modprobe.normalise_module_name(m.strip()) for m in module.params["modules"] or [] if m.strip()]
     if not marker.startswith("#") or "\n" in marker or "\r" in marker:
         module.fail_json(msg="marker must be one line starting with '#', or kmod would not read it as a comment")
-    if not modules:
+    if not modules and cited is None:
         module.fail_json(msg="modules is empty: name at least one module")
     bad = [m for m in modules if not re.match(r"^[A-Za-z0-9_]+$", m)]
     if bad:
@@ -480,7 +578,8 @@ def run_module():
     except RootPathError as exc:
         module.fail_json(msg="%s; nothing was changed" % exc)
     try:
-        plan, removed, cmdline_entries = plan_changes(root, modules, marker, files, unreadable, sources)
+        plan, removed, cmdline_entries, stale = plan_changes(root, modules, marker, files, unreadable, sources,
+                                                             cited)
     except (ConfigEditError, RootPathError) as exc:
         module.fail_json(msg="%s; nothing was changed" % exc if isinstance(exc, RootPathError) else str(exc),
                          warnings_detail=warnings)
@@ -495,6 +594,7 @@ def run_module():
         initramfs_contains_config=None,
         initramfs_files=[],
         initramfs_rebuild_command=None,
+        stale_lines=stale,
         warnings_detail=warnings,
     )
     for message in warnings:

@@ -37,11 +37,25 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import
 
 KERNEL_ROLE = "nfdoctor.netfilter.kernel_advisory"
 
-# name, base tree, files to add or replace (host path -> text), finding it must clear, extra vars.
+# name, base tree, files to add or replace (host path -> text), finding it must clear, extra vars,
+# and optionally the files that must come out of remediation byte for byte as they went in.
+ECHO_LINE = "0 * * * * root echo conntrack -F >> /var/log/vpn-maintenance.log\n"
 CASES = [
     ("seed-000: blacklist nf_conntrack_ipv4", "seed-000-centos7-conntrack-blacklist", {},
      "CONNTRACK_MODULE_DISABLED", {}),
     ("seed-002: cron flushes conntrack", "seed-002-sslvpn-conntrack-flush", {},
+     "CONNTRACK_FLUSH_SCHEDULED", {"nfdoctor_remediate_disable_flush_jobs": True}),
+    # parse_schedules flags an unfiltered conntrack -D (it deletes every entry); the fix acts on that
+    # evidence, and leaves alone a line that only prints the words (in a file of its own, so it is
+    # checked byte for byte).
+    ("cron: unfiltered conntrack -D, an echo beside it", "healthy-debian12-docker",
+     {"/etc/cron.d/vpn-clean": "# clear the VPN's entries after the tunnel is rebuilt\n"
+                               "*/5 * * * * root /usr/sbin/conntrack -D >/dev/null 2>&1\n",
+      "/etc/cron.d/vpn-log": ECHO_LINE},
+     "CONNTRACK_FLUSH_SCHEDULED", {"nfdoctor_remediate_disable_flush_jobs": True}, ["/etc/cron.d/vpn-log"]),
+    # cronie runs /etc/cron.d/NAME.bak: audit and fix skip the same names (parse_schedules.cron_ignores).
+    ("cron: a .bak job still runs", "healthy-debian12-docker",
+     {"/etc/cron.d/sslvpn.bak": "*/10 * * * * root conntrack -F\n"},
      "CONNTRACK_FLUSH_SCHEDULED", {"nfdoctor_remediate_disable_flush_jobs": True}),
     ("seed-003: networkd 225 resets forwarding", "seed-003-gentoo-networkd-docker", {},
      "NETWORKD_FORWARDING_RESET", {}),
@@ -130,7 +144,7 @@ def worst_by_id(findings):
     return worst
 
 
-def run_case(name, base, files, finding_id, extra_vars, work):
+def run_case(name, base, files, finding_id, extra_vars, work, unchanged=()):
     root = os.path.join(work, "root")
     shutil.copytree(os.path.join(TREES, base), root, symlinks=True)
     for path, text in files.items():
@@ -138,8 +152,12 @@ def run_case(name, base, files, finding_id, extra_vars, work):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "w") as handle:
             handle.write(text)
+    kept = dict((path, _read(root, path)) for path in unchanged)
     before, after, changed = remediate(root, extra_vars)
     problems = []
+    for path, text in sorted(kept.items()):
+        if _read(root, path) != text:
+            problems.append("%s was edited, but it holds no flush" % path)
     was, now = worst_by_id(before), worst_by_id(after)
     if finding_id not in was:
         problems.append("the audit did not report %s before remediation (got %s)" % (finding_id, sorted(was)))
@@ -159,14 +177,19 @@ def run_case(name, base, files, finding_id, extra_vars, work):
     return not problems
 
 
+def _read(root, path):
+    with open(os.path.join(root, path.lstrip("/")), "rb") as handle:
+        return handle.read()
+
+
 def main():
     fixable = fixable_ids()
     cleared, failures = set(), 0
-    for name, base, files, finding_id, extra_vars in CASES:
+    for name, base, files, finding_id, extra_vars, *unchanged in CASES:
         assert finding_id in fixable, finding_id
         work = tempfile.mkdtemp(prefix="nfdoctor-closed-loop-")
         try:
-            if run_case(name, base, files, finding_id, extra_vars, work):
+            if run_case(name, base, files, finding_id, extra_vars, work, *unchanged):
                 cleared.add(finding_id)
             else:
                 failures += 1

@@ -19,7 +19,8 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures")
 PARSER_MODULES = ("parse_proc", "parse_netfilter_rules", "parse_schedules", "parse_crash", "kernel_release",
-                  "parse_iptables_listing", "parse_systemd_state", "parse_ps_listing", "sos_layout")
+                  "parse_iptables_listing", "parse_systemd_state", "parse_ps_listing", "sos_layout",
+                  "capture_spec")  # parse_schedules takes the kinds of job files from capture_spec
 
 # (module, function, fixture glob, extra arguments after the text)
 CASES = [

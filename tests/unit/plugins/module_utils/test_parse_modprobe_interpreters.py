@@ -15,8 +15,9 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures", "modprobe")
-# parse_modprobe takes its directories from capture_spec (which names commands as sos_layout does).
-MODULES = ("parse_modprobe", "config_edit", "capture_spec", "sos_layout", "parse_proc")
+# parse_modprobe takes its directories from capture_spec (which names commands as sos_layout does)
+# and their precedence from dropins.
+MODULES = ("parse_modprobe", "dropins", "config_edit", "capture_spec", "sos_layout", "parse_proc")
 
 DRIVER = r'''
 import io, json, os, sys

@@ -46,3 +46,14 @@ def test_junk_lines_are_problems_and_other_files_are_ignored():
 def test_no_files_and_bad_input():
     assert configured_sysctls({})["settings"] == {}
     assert configured_sysctls(None)["problems"]
+
+
+def test_dev_null_link_masks_the_vendor_file_and_hidden_names_are_skipped():
+    # sysctl.d(5): a /dev/null link of the same name masks; systemd skips dot names (module_utils.dropins)
+    files = {"/usr/lib/sysctl.d/50-default.conf": "net.ipv4.conf.all.rp_filter = 2\n",
+             "/etc/sysctl.d/50-default.conf": "",
+             "/etc/sysctl.d/.99-editor-swap.conf": "net.ipv4.ip_forward = 0\n"}
+    result = configured_sysctls(files)
+    assert result["settings"] == {} and result["files"] == []
+    unmasked = configured_sysctls({"/usr/lib/sysctl.d/50-default.conf": "net.ipv4.conf.all.rp_filter = 2\n"})
+    assert unmasked["settings"]["net.ipv4.conf.all.rp_filter"]["file"] == "/usr/lib/sysctl.d/50-default.conf"

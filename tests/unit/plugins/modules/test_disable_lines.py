@@ -17,8 +17,10 @@ UNITS = ["/etc/systemd/system/*.service", "/etc/systemd/system/*.service.d/*.con
 
 
 def run(capsys, check_mode=False, **args):
-    if "regexp" not in args:
+    if "regexp" not in args and "lines" not in args:
         args.setdefault("match", "conntrack_flush")
+    if args.get("match", "") is None:
+        del args["match"]  # neither regexp nor match
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = True
     with patch_module_args(args):
@@ -140,6 +142,11 @@ def test_bad_arguments(root, capsys):
     assert "invalid regular expression" in run(capsys, root=str(root), paths=["/etc"], regexp="(")["msg"]
     assert "mutually exclusive" in run(capsys, root=str(root), paths=["/etc"], regexp="x",
                                        match="conntrack_flush")["msg"]
+    assert "one of the following is required" in run(capsys, root=str(root), match="conntrack_flush")["msg"]
+    assert "paths needs one of regexp or match" in run(capsys, root=str(root), paths=["/etc"], match=None)["msg"]
+    cited = [{"file": "/etc/crontab", "line": 0, "text": "x"}]
+    assert "line numbers start at 1" in run(capsys, root=str(root), lines=cited)["msg"]
+    assert "mutually exclusive" in run(capsys, root=str(root), lines=[], paths=["/etc"])["msg"]
 
 
 def test_kept_lines_are_kept_in_reported_state_too(root, capsys):
@@ -170,9 +177,14 @@ def test_compile_patterns(regexp, error):
             disable_lines.compile_patterns(params)
 
 
-def test_compile_patterns_preset_and_keep():
+def test_compile_patterns_preset_is_the_audits_parser_and_keep():
     pattern, keep = disable_lines.compile_patterns({"regexp": None, "match": "conntrack_flush", "keep_regexp": "^x"})
-    assert pattern.search("conntrack -F") and keep.search("x")
+    assert keep.search("x")
+    text = "* * * * * root echo conntrack -F >> /var/log/x\n*/5 * * * * root conntrack -F\n"
+    assert pattern(text, "/etc/cron.d/x") == [(2, 2, "*/5 * * * * root conntrack -F")]
+    # the file's kind comes from where it is: a systemd unit runs only Exec*= lines
+    unit = "[Service]\nDescription=conntrack -F\nExecStartPre=-/usr/sbin/conntrack -F\n"
+    assert pattern(unit, "/etc/systemd/system/x.service") == [(3, 3, "ExecStartPre=-/usr/sbin/conntrack -F")]
 
 
 def test_time_bound_stops_a_runaway_search_and_restores_the_handler():
@@ -189,3 +201,100 @@ def test_time_bound_stops_a_runaway_search_and_restores_the_handler():
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     with disable_lines.time_bound(5):  # a quick search finishes inside the bound
         assert re.search("b", "abc")
+
+
+# --- the audit's rules, not a regexp of our own (issue 10) --------------------
+# Lines as in tests/unit/fixtures/schedules (cron.d_conntrack_negative, crontab_user_root_flush):
+# what parse_schedules flags, the audit reports, and the fix must act on.
+
+def write(root, path, text):
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    return target
+
+
+def test_unfiltered_conntrack_delete_is_commented_and_an_echo_is_left_alone(root, capsys):
+    write(root, "/etc/cron.d/vpn-clean",
+          "# deletes every entry, just like -F\n"
+          "*/5 * * * * root conntrack -D >/dev/null 2>&1\n"
+          "0 * * * * root echo conntrack -F >> /var/log/x\n"
+          "15 3 * * 0 root timeout 60 ip netns exec qrouter-1 conntrack -D\n")
+    result = run(capsys, root=str(root), paths=["/etc/cron.d/vpn-clean"])
+    assert [(m["line"], m["action"]) for m in result["matches"]] == [(2, "commented"), (4, "commented")]
+    text = (root / "etc/cron.d/vpn-clean").read_text()
+    assert "\n0 * * * * root echo conntrack -F >> /var/log/x\n" in text
+    assert MARKER + " */5 * * * * root conntrack -D >/dev/null 2>&1\n" in text
+
+
+def test_a_bak_job_is_fixed_as_the_audit_flags_it_but_leftovers_cron_skips_are_not(root, capsys):
+    from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_schedules import cron_ignores
+    write(root, "/etc/cron.d/vpn.bak", "*/5 * * * * root conntrack -F\n")
+    write(root, "/etc/cron.d/vpn.dpkg-old", "*/5 * * * * root conntrack -F\n")
+    write(root, "/etc/cron.d/vpn.ucf-dist", "*/5 * * * * root conntrack -F\n")
+    write(root, "/etc/cron.d/vpn~", "*/5 * * * * root conntrack -F\n")
+    result = run(capsys, root=str(root), paths=["/etc/cron.d"])
+    files = sorted(set(m["file"] for m in result["matches"]))
+    assert files == ["/etc/cron.d/sslvpn-maintenance", "/etc/cron.d/vpn.bak"]
+    # the one rule: what the module skips is what the audit skips
+    assert [cron_ignores(n) for n in ("vpn.bak", "vpn.dpkg-old", "vpn.ucf-dist", "vpn~")] == [False, True, True, True]
+
+
+def cited(path, line, text):
+    return {"file": path, "line": line, "text": text}
+
+
+def test_cited_lines_are_verified_and_only_they_are_edited(root, capsys):
+    before = checksums(root)
+    lines = [cited("/etc/cron.d/sslvpn-maintenance", 5, "*/10 * * * * root /usr/sbin/conntrack -F >/dev/null 2>&1"),
+             # rc.local is a link to rc.d/rc.local: the audit cites both, the file is edited once
+             cited("/etc/rc.local", 4, "/usr/sbin/conntrack -F"),
+             cited("/etc/rc.d/rc.local", 4, "/usr/sbin/conntrack -F"),
+             # the audit saw a flush on /etc/crontab:22, but someone edited the line since
+             cited("/etc/crontab", 22, "*/30 * * * * root conntrack -F"),
+             cited("/etc/cron.d/gone", 1, "* * * * * root conntrack -F")]
+    result = run(capsys, root=str(root), lines=lines, match="conntrack_flush")
+    actions = [(m["file"], m["action"]) for m in result["matches"]]
+    assert actions == [("/etc/cron.d/sslvpn-maintenance", "commented"), ("/etc/rc.local", "commented"),
+                       ("/etc/crontab", "stale"), ("/etc/cron.d/gone", "stale")]
+    stale = [m for m in result["matches"] if m["action"] == "stale"]
+    assert "not the cited" in stale[0]["reason"] and stale[1]["reason"] == "the file is gone"
+    assert sorted(result["files_changed"]) == sorted(
+        [str(root / "etc/cron.d/sslvpn-maintenance"), str(root / "etc/rc.d/rc.local")])
+    changed = [p for p, s in checksums(root).items() if before.get(p) != s and not p.endswith("~")]
+    assert sorted(changed) == sorted(result["files_changed"])
+    assert "\n" + MARKER + " /usr/sbin/conntrack -F" in (root / "etc/rc.d/rc.local").read_text()
+    assert MARKER not in (root / "etc/crontab").read_text()
+    again = run(capsys, root=str(root), lines=lines[:2], match="conntrack_flush")
+    assert again["changed"] is False and [m["action"] for m in again["matches"]] == ["stale", "stale"]
+
+
+def test_cited_line_that_is_no_longer_a_flush_is_stale(root, capsys):
+    # someone commented the job out by hand since the audit: nothing is left to disable
+    write(root, "/etc/cron.d/x", "# */5 * * * * root conntrack -F\n")
+    result = run(capsys, root=str(root), lines=[cited("/etc/cron.d/x", 1, "*/5 * * * * root conntrack -F")],
+                 match="conntrack_flush")
+    assert result["changed"] is False and result["matches"][0]["action"] == "stale"
+    assert "no longer" in result["matches"][0]["reason"]
+
+
+def test_cited_continued_command_is_commented_whole_and_check_mode_writes_nothing(root, capsys):
+    script = write(root, "/etc/rc.d/rc.local", "#!/bin/sh\n/usr/sbin/conntrack \\\n  -F\nexit 0\n")
+    lines = [cited("/etc/rc.d/rc.local", 2, "/usr/sbin/conntrack    -F")]
+    preview = run(capsys, check_mode=True, root=str(root), lines=lines, match="conntrack_flush")
+    assert preview["changed"] is True and MARKER not in script.read_text()
+    assert preview["diff"][0]["after"].count(MARKER) == 2
+    result = run(capsys, root=str(root), lines=lines, match="conntrack_flush")
+    assert script.read_text() == "#!/bin/sh\n%s /usr/sbin/conntrack \\\n%s   -F\nexit 0\n" % (MARKER, MARKER)
+    assert result["backups"]
+
+
+def test_cited_lines_without_match_need_the_exact_text_and_keep_is_honoured(root, capsys):
+    unit = "/etc/systemd/system/conntrack-flush.service"
+    text = (root / unit.lstrip("/")).read_text().split("\n")
+    number = text.index("ExecStart=/usr/sbin/conntrack -F") + 1
+    result = run(capsys, root=str(root), keep_regexp=r"^\s*ExecStart=",
+                 lines=[cited(unit, number, "ExecStart=/usr/sbin/conntrack -F"),
+                        cited(unit, 1, "this is not line one")])
+    assert [m["action"] for m in result["matches"]] == ["kept", "stale"]
+    assert result["changed"] is False

@@ -289,3 +289,61 @@ def test_symlinked_file_is_replaced_and_its_target_kept(tmp_path, capsys):
     assert shared.read_text() == "blacklist nf_nat\n"
     assert open(result["backups"][str(link)]).read() == "blacklist nf_nat\n"
     assert os.readlink(str(root / "etc/modprobe.d/masked.conf")) == "/dev/null"
+
+
+# --- acting on the audit's evidence (issue 10) --------------------------------
+# The evidence items are what checks.check_conntrack_modules cites for seed 000
+# (file, line and the directive as written, under the key "value").
+
+SEED000_EVIDENCE = [{"file": "/etc/modprobe.d/blacklist.conf", "line": 6, "value": "blacklist nf_conntrack_ipv4"}]
+
+
+def test_cited_line_is_commented_and_nothing_else(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    extra = root / "etc/modprobe.d/zz-local.conf"
+    extra.write_text("blacklist nf_nat\n")  # disables a module too, but the audit did not cite it
+    result = run(capsys, root=str(root), lines=SEED000_EVIDENCE)
+    assert result["changed"] is True and result["stale_lines"] == []
+    assert [(r["file"], r["line"], r["module"]) for r in result["disabled_lines_removed"]] == [
+        ("/etc/modprobe.d/blacklist.conf", 6, "nf_conntrack_ipv4")]
+    assert MARKER + " blacklist nf_conntrack_ipv4\n" in (root / "etc/modprobe.d/blacklist.conf").read_text()
+    assert extra.read_text() == "blacklist nf_nat\n"
+    # the evidence is now stale: a second run changes nothing and says why
+    again = run(capsys, root=str(root), lines=SEED000_EVIDENCE)
+    assert again["changed"] is False and "no directive" in again["stale_lines"][0]["reason"]
+
+
+def test_cited_line_that_changed_or_is_no_longer_read_is_left_alone(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    before = checksums(root)
+    lines = [{"file": "/etc/modprobe.d/blacklist.conf", "line": 6, "text": "blacklist nf_conntrack"},
+             # a backup kmod does not read: the audit would never cite it; a stale report must not edit it
+             {"file": "/etc/modprobe.d/blacklist.conf.rpmsave", "line": 1, "text": "blacklist nf_conntrack"},
+             {"file": "/proc/cmdline", "line": 1, "text": "modprobe.blacklist=nf_conntrack_ipv4"},
+             {"file": "/etc/modules-load.d", "line": None, "text": "no entry for br_netfilter"}]
+    preview = run(capsys, check_mode=True, root=str(root), lines=lines)
+    assert preview["changed"] is False and checksums(root) == before
+    reasons = [s["reason"] for s in preview["stale_lines"]]
+    assert len(reasons) == 3 and "not the cited text" in reasons[0]
+    assert "no directive" in reasons[1] and "command line no longer has" in reasons[2]
+
+
+def test_cited_lines_limited_to_the_modules_given_and_cmdline_evidence_is_reported(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    (root / "proc/cmdline").write_text("ro quiet modprobe.blacklist=nf_conntrack_ipv4,floppy\n")
+    lines = SEED000_EVIDENCE + [{"file": "/proc/cmdline", "line": 1,
+                                 "text": "modprobe.blacklist=nf_conntrack_ipv4,floppy"}]
+    limited = run(capsys, check_mode=True, root=str(root), lines=lines, modules=["br_netfilter"])
+    assert limited["changed"] is False and len(limited["stale_lines"]) == 2
+    result = run(capsys, check_mode=True, root=str(root), lines=lines, modules=["nf_conntrack_ipv4"])
+    assert result["changed"] is True and result["stale_lines"] == []
+    assert [c["new_value"] for c in result["cmdline_changes_needed"]] == ["modprobe.blacklist=floppy"]
+
+
+def test_lines_or_modules_is_required(tmp_path, capsys):
+    root = tree(tmp_path, "centos7_seed000")
+    args = {"root": str(root), "_ansible_check_mode": True}
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            modprobe_unblock.main()
+    assert "one of the following is required: modules, lines" in capsys.readouterr().out
