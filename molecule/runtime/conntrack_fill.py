@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Fill this network namespace's conntrack table (copied to the VM by prepare.yml).
 
 udp N: send one datagram from one socket to N closed ports on 127.0.0.1; each
@@ -25,7 +24,7 @@ def tcp(count):
     listener.listen(count + 16)
     address = listener.getsockname()
     held, refused = [], 0
-    for _ in range(count):
+    for _attempt in range(count):
         client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         client.settimeout(0.3)
         try:
