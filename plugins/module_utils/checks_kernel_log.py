@@ -11,6 +11,7 @@ and to the end of the log in a captured tree (the reference is in the facts).
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_forwarding import NEAR_FULL_RATIO
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import evidence, fact, make_finding
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import disabling_directives
 
@@ -84,10 +85,20 @@ def check_conntrack_table_full_events(facts):
     early_drop = totals.get("early_drop")
     rates = fact(facts, "conntrack", "rates", "per_second") or {}
     ct = facts.get("conntrack") or {}
+    # The kernel logs the line only while count > max: a table below the
+    # audit's near-full ratio now is past the burst (or its max was raised
+    # since), and the plan of conntrack_hygiene, which raises a table that is
+    # near full now, has nothing to do for it.
+    room_now = (ct.get("count") is not None and bool(ct.get("max"))
+                and float(ct["count"]) / ct["max"] < NEAR_FULL_RATIO)
     if age is None:
         severity, why = "medium", "the log has no usable time, so how recent this is is unknown"
     elif age <= HOUR and (last_hour >= REPEATED_PER_HOUR or suppressed):
-        severity, why = "critical", "new connections are being dropped right now"
+        if room_now:
+            severity, why = "high", ("the table filled repeatedly within the last hour and has room now: the "
+                                     "burst is over, or nf_conntrack_max was raised since")
+        else:
+            severity, why = "critical", "new connections are being dropped right now"
     elif age <= DAY:
         severity, why = "high", "the table filled within the last day and will again at the next peak"
     elif age <= WEEK:
@@ -113,6 +124,13 @@ def check_conntrack_table_full_events(facts):
         ev.append(evidence(fact(ct, "stats", "source"), None, "early_drop=%d" % early_drop))
     if ct.get("max"):
         ev.append(evidence("/proc/sys/net/netfilter/nf_conntrack_max", None, ct["max"]))
+    if room_now:
+        return [make_finding(
+            "CONNTRACK_TABLE_FULL_EVENTS", severity, "%s: %s." % (detail, why), ev, role=None,
+            remediation="The table has room now, so there is nothing to raise from its size alone. If "
+                        "nf_conntrack_max was not raised since the last event, raise it above the peak (sysctl "
+                        "net.netfilter.nf_conntrack_max in a sysctl.d file, with the hash size at max/4), and find "
+                        "what opened so many flows (a scan, a DNS storm, a NAT gateway's peak).")]
     return [make_finding("CONNTRACK_TABLE_FULL_EVENTS", severity, "%s: %s." % (detail, why), ev)]
 
 

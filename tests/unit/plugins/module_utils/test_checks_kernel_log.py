@@ -71,7 +71,13 @@ def test_catalogue_entries_are_complete():
 
 
 # ------------------------------------------------ CONNTRACK_TABLE_FULL_EVENTS
+def full_now(facts, count=250000, maximum=262144):
+    facts["conntrack"].update(count=count, max=maximum, fill_ratio=round(float(count) / maximum, 4))
+    return facts
+
+
 def test_table_full_500_times_in_the_last_hour_is_critical(facts):
+    full_now(facts)
     with_log(facts, iso_lines(FULL, [i * 7 for i in range(500)]))
     finding = found(facts, "CONNTRACK_TABLE_FULL_EVENTS")[0]
     assert finding["severity"] == "critical"
@@ -80,7 +86,20 @@ def test_table_full_500_times_in_the_last_hour_is_critical(facts):
     assert (first["line"], last["line"], last["value"]) == (1, 500, FULL)
     assert "early_drop=0" in [e["value"] for e in finding["evidence"]]
     assert finding["role"] == "nfdoctor.netfilter.conntrack_hygiene"
-    assert "nf_conntrack_count is 161 of nf_conntrack_max 262144 now" in finding["detail"]
+    assert "nf_conntrack_count is 250000 of nf_conntrack_max 262144 now" in finding["detail"]
+
+
+def test_the_same_burst_with_room_in_the_table_now_is_high_and_no_role_can_help(facts):
+    # molecule/runtime: a burst filled the table, then conntrack_hygiene raised its max (4304 of 10000 now)
+    full_now(facts, 4304, 10000)
+    with_log(facts, iso_lines(FULL, [i * 7 for i in range(500)]))
+    finding = found(facts, "CONNTRACK_TABLE_FULL_EVENTS")[0]
+    assert finding["severity"] == "high"
+    assert "has room now" in finding["detail"] and "4304 of nf_conntrack_max 10000" in finding["detail"]
+    assert finding["role"] is None and "nothing to raise" in finding["remediation"]
+    # and the plan that conntrack_hygiene would run agrees: nothing to raise
+    from ansible_collections.nfdoctor.netfilter.plugins.filter.conntrack_table import conntrack_table_plan
+    assert conntrack_table_plan(facts["conntrack"])["raise"] is False
 
 
 def test_table_full_once_30_days_ago_is_low(facts):
@@ -107,6 +126,7 @@ def test_table_full_yesterday_is_high_and_a_single_recent_line_is_not_a_burst(fa
 
 
 def test_table_full_with_rate_limited_lines_in_dmesg_is_critical(facts):
+    full_now(facts, 65536, 65536)
     text = fixture("dmesg_table_full_net_ratelimit.txt")
     with_log(facts, text, uptime=104262.962157 + 30, source="dmesg")
     finding = found(facts, "CONNTRACK_TABLE_FULL_EVENTS")[0]
