@@ -26,7 +26,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text
 
 FLAVOURS = ('el6', 'el7', 'el8', 'el9', 'el10', 'elrepo', 'uek', 'fedora', 'amzn', 'suse',
             'ubuntu', 'debian', 'generic', 'unknown')

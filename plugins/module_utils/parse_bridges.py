@@ -28,7 +28,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text
 
 _XML_NAME_RE = re.compile(r"<name>\s*([^<\s]{1,64})\s*</name>")
 _XML_BRIDGE_RE = re.compile(r"<bridge\b[^>]*?\bname\s*=\s*['\"]([^'\"]{1,64})['\"]")

@@ -17,7 +17,7 @@ Sample input (``iptables --version``)::
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text
 
 LEGACY_WARNING = "iptables-legacy tables present"
 

@@ -26,10 +26,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    excerpt,
-    lines_of,
-)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import excerpt, lines_of
 
 _CHAIN_RE = re.compile(r'^Chain\s+(?P<name>\S+)\s+\((?P<info>[^)]*)\)\s*$')
 _POLICY_RE = re.compile(r'^policy\s+(?P<policy>\S+)(?:\s+(?P<pkts>\S+)\s+packets,\s+(?P<bytes>\S+)\s+bytes)?')

@@ -30,10 +30,7 @@ __metaclass__ = type
 import re
 import shlex
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    excerpt,
-    lines_of,
-)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import excerpt, lines_of
 
 # iptables targets that hand packets to userspace through nf_queue (QUEUE is
 # the pre-2.6.14 ip_queue form, which takes the same kernel path).

@@ -25,12 +25,7 @@ __metaclass__ = type
 import calendar
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    as_text,
-    excerpt,
-    lines_of,
-    to_int,
-)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text, excerpt, lines_of, to_int
 
 _MONTHS = dict((name, number) for number, name in enumerate(
     ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'), 1))

@@ -28,7 +28,7 @@ import fnmatch
 import re
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import SCHEDULE_GLOBS
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text
 
 KINDS = ('cron', 'systemd', 'rc.local', 'script')
 

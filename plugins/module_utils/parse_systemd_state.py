@@ -24,10 +24,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    excerpt,
-    lines_of,
-)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import excerpt, lines_of
 
 _MAJOR_RE = re.compile(r'^v?([0-9]{2,4})(?:[.~\-+_]|$)')
 

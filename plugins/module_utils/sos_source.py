@@ -31,16 +31,11 @@ __metaclass__ = type
 import re
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec, sos_layout
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    parse_brctl_show,
-    parse_ip_link,
-    parse_proc_stack,
-    parse_proc_status,
-)
 
-# The parsers of sos's own listings (parse_iptables_listing, parse_ps_listing,
-# parse_systemd_state) are imported in the methods that read those listings:
-# a live audit never does, and AnsiballZ makes it compile every module it imports.
+# The parsers this module calls (parse_iptables_listing, parse_ps_listing,
+# parse_systemd_state, parse_net, parse_processes) are imported in the methods
+# that read captured files: a live audit never does, and AnsiballZ makes it
+# compile every module it imports.
 
 FAMILIES = ("netfilter_rules", "systemd_version", "networkd_running", "bridges", "processes", "namespaces",
             "container_runtimes")
@@ -248,6 +243,7 @@ class SosFallbacks(object):
         if bridges or any(self.src.exists("/sys/class/net/%s/bridge" % name) for name in interfaces):
             self.record("bridges", "/sys/class/net")
             return interfaces
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_net import parse_brctl_show, parse_ip_link
         path, text = self._read_first(list(IP_LINK_NAMES))
         # sos 3.0-3.6 also ran brctl show; before 3.5 it is the only source of bridge kinds.
         brctl_path, brctl_text = self._read_first(["brctl_show"])
@@ -313,6 +309,10 @@ class SosFallbacks(object):
         ``matched_by`` ("stack" or "wchan": sos 3.x copies no stack, and the
         listing's wait channel is cut at 20 characters).
         """
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_processes import (
+            parse_proc_stack,
+            parse_proc_status,
+        )
         from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ps_listing import parse_ps_axo
         listing_paths = self.src.glob(PS_AXO_GLOB)
         candidates = {}
