@@ -50,7 +50,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_sysctl_d 
     parse_sysctl_value,
 )
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import parse_os_release
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_source import SosFallbacks
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.provenance import Provenance
 
 # The parsers of one source (parse_kmod, parse_conntrack, parse_processes,
 # parse_net, parse_kernel_log, parse_crash) are imported in the section that
@@ -165,7 +165,12 @@ class Gatherer(object):
         self.src = HostSource(root, **kwargs)
         self.sample_interval = max(0.0, float(sample_interval or 0))
         self._sysctl_a = None
-        self.sos = SosFallbacks(self.src)
+        if self.src.captured:
+            # The readers of sos's own files: a live host has no use for them (and would compile them).
+            from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_source import SosFallbacks
+            self.sos = SosFallbacks(self.src)
+        else:
+            self.sos = Provenance(self.src)
         self.facts = {
             "schema_version": SCHEMA_VERSION,
             "root": self.src.root,
@@ -289,7 +294,8 @@ class Gatherer(object):
             if self.src.isdir("/sys/module/" + name) and not self.src.exists("/sys/module/%s/refcnt" % name):
                 builtin.add(name)
         modprobe_files = self.src.read_files(spec.MODPROBE_CONF_GLOBS)
-        self.sos.note_modprobe_dirs()
+        if self.src.captured:
+            self.sos.note_modprobe_dirs()
         modprobe = modprobe_facts(modprobe_files, self.facts["kernel"].get("cmdline"),
                                   module_init_tools=self.facts["kernel"].get("flavour") in ("el5", "el6"))
         self._problems("modprobe.d", modprobe)
@@ -349,7 +355,8 @@ class Gatherer(object):
                 rules.extend(parsed["rules"])
                 sources.append("nft list ruleset")
         summary = summarise_rules(rules)
-        self.sos.note_missing("netfilter_rules", bool(sources))
+        if self.src.captured:
+            self.sos.note_missing("netfilter_rules", bool(sources))
         self.facts["netfilter_rules"] = {
             "iptables_tables": tables["ipv4"],
             "ip6tables_tables": tables["ipv6"],
