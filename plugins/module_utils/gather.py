@@ -536,6 +536,11 @@ class Gatherer(object):
         }
 
     def _systemd_version(self):
+        if not self.src.captured:
+            found = self._systemd_library_version()
+            if found is not None:
+                self.sos.record("systemd_version", found[1])
+                return found[0]
         output = self.src.command(["systemctl", "--version"])
         if not output and not self.src.captured:  # a capture stores systemctl's answer only (capture_spec)
             output = self.src.command(["networkctl", "--version"])
@@ -543,16 +548,24 @@ class Gatherer(object):
             return self.sos.systemd_version() if self.src.captured else None
         self.sos.record("systemd_version", "systemctl --version")
         first = output.strip().splitlines()[0].split() if output.strip() else []
-        if len(first) >= 2 and first[0] == "systemd":
-            digits = ""
-            for ch in first[1]:
-                if not ch.isdigit():
-                    break
-                digits += ch
-            if digits:
-                return int(digits)
+        if len(first) >= 2 and first[0] == "systemd" and _leading_int(first[1]) is not None:
+            return _leading_int(first[1])
         self.src.error("systemctl --version", "unexpected output: %r" % output[:80])
         return None
+
+    def _systemd_library_version(self):
+        """(version, path) from the name of systemd's private library, or None when there is not exactly one."""
+        versions = {}
+        for pattern in spec.SYSTEMD_LIBRARY_GLOBS:
+            for path in self.src.glob(pattern):
+                name = os.path.basename(path)
+                version = _leading_int(name[len("libsystemd-shared-"):])
+                if version is None:
+                    return None  # a name this code does not know: let systemctl say
+                versions.setdefault(version, path)
+        if len(versions) != 1:
+            return None  # none (before v231), or two installs: only systemctl knows which one runs
+        return list(versions.items())[0]
 
     def _read_unit_files(self, patterns):
         """{host path: text, or None for a /dev/null mask} of systemd configuration files."""
@@ -859,6 +872,16 @@ class Gatherer(object):
         # VXLAN devices and their checksum offload: gather_datapath.py, imported when needed.
         from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather_datapath import gather_datapath
         self.facts["datapath"] = gather_datapath(self)
+
+
+def _leading_int(text):
+    """The number that ``text`` starts with ("252", "255.4-1.fc40", "219-78.el7"), or None."""
+    digits = ""
+    for ch in text:
+        if ch not in "0123456789":  # ASCII only: '²'.isdigit() is True, int('²') raises
+            break
+        digits += ch
+    return int(digits) if digits else None
 
 
 def _has_log_lines(text):

@@ -82,7 +82,7 @@ FACT_LOCATIONS = {
         ],
     },
     "systemd_version": {
-        LIVE: ["systemctl --version", "networkctl --version"],
+        LIVE: ["libsystemd-shared-<version>.so", "systemctl --version", "networkctl --version"],
         CAPTURE: ["sos_commands/systemd/systemctl_--version"],
         "sos": [
             ("sos_commands/systemd/systemctl_show_--all", "3.0", None, "Version=245.4-4ubuntu3.15"),
