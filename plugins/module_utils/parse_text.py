@@ -31,17 +31,23 @@ import shlex
 class _LazyPattern(object):
     """A compiled pattern that is compiled when one of its attributes is first used."""
 
+    _METHODS = ('match', 'search', 'sub', 'subn', 'split', 'findall', 'finditer',
+                'pattern', 'flags', 'groups', 'groupindex')
+
     def __init__(self, pattern, flags):
         self._args = (pattern, flags)
 
     def __getattr__(self, name):
-        # Only reached for attributes not set yet: compile once, then keep the
-        # compiled pattern's methods on the instance so later calls cost what
-        # they cost on the pattern itself.
-        compiled = re.compile(*self._args)
-        for attr in ('match', 'search', 'sub', 'subn', 'split', 'findall', 'finditer',
-                     'pattern', 'flags', 'groups', 'groupindex'):
-            setattr(self, attr, getattr(compiled, attr))
+        # Only reached for attributes the instance does not have yet. Dunder
+        # names (copy, pickle) and our own must not compile or recurse.
+        if name.startswith('__') or name in ('_args', '_compiled'):
+            raise AttributeError(name)
+        compiled = self.__dict__.get('_compiled')
+        if compiled is None:
+            compiled = self._compiled = re.compile(*self._args)
+            # Later calls find these on the instance and cost what they cost on the pattern itself.
+            for attr in self._METHODS:
+                setattr(self, attr, getattr(compiled, attr))
         return getattr(compiled, name)
 
 

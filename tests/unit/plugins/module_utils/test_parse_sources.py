@@ -29,6 +29,27 @@ def fixture(*parts):
         return handle.read()
 
 
+def test_lazy_compile_compiles_on_first_use_only(monkeypatch):
+    compiled = []
+    real = parse_text.re.compile
+    monkeypatch.setattr(parse_text.re, "compile", lambda *args: compiled.append(args) or real(*args))
+    pattern = parse_text.lazy_compile(r"^(?P<key>[a-z]+)=", parse_text.re.I)
+    assert compiled == []  # nothing at definition: that is the point
+    assert pattern.match("KEY=1").group("key") == "KEY" and pattern.match("=1") is None
+    assert pattern.sub("", "a=b") == "b" and pattern.groupindex["key"] == 1
+    assert pattern.fullmatch("ab=") is not None and pattern.fullmatch("ab=c") is None  # not kept, still compiled once
+    assert compiled == [(r"^(?P<key>[a-z]+)=", parse_text.re.I)]
+    with pytest.raises(AttributeError):
+        pattern.no_such_method  # noqa: B018
+
+
+def test_lazy_compile_survives_copy():
+    import copy
+    pattern = parse_text.lazy_compile(r"[0-9]+")
+    assert copy.deepcopy(pattern).search("ab12").group() == "12"
+    assert copy.copy(pattern).findall("1 22") == ["1", "22"]
+
+
 @pytest.mark.parametrize("module", [parse_conntrack, parse_kmod, parse_net, parse_processes, parse_sysctl_d,
                                     parse_text], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_docstring_examples(module):
