@@ -315,6 +315,16 @@ def ethtool_features_argv(device):
 # and falls back to dmesg. Presence only.
 JOURNAL_DIRS = ("/run/log/journal", "/var/log/journal")
 
+# systemd's private library is named after its version: meson.build names it
+# 'systemd-shared-' + shared_lib_tag, the project version unless a distribution
+# sets -Dshared-lib-tag (Fedora: libsystemd-shared-255.4-1.fc40.so). It exists
+# since v231, in rootlibexecdir (/usr/lib/systemd) until v240 and rootpkglibdir
+# after (/usr/lib/systemd, /usr/lib64/systemd, Debian's
+# /usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-252.so). The live audit
+# reads the version from the name instead of starting systemctl. Presence only.
+SYSTEMD_LIBRARY_GLOBS = tuple("%s/systemd/libsystemd-shared-*.so" % base for base in (
+    "/usr/lib", "/lib", "/usr/lib64", "/lib64", "/usr/lib/*-linux-*", "/lib/*-linux-*"))
+
 # Presence only (names, never contents): what runs on the host, which namespaces
 # and crash dumps exist, which links are NICs, whether there is a journal.
 PRESENCE_MARKERS = (
@@ -322,7 +332,7 @@ PRESENCE_MARKERS = (
     + tuple(directory + "/*" for _kind, directory in NAMESPACE_DIRS)
     + tuple(directory + "/*" for directory in CRASH_DIRS)
     + tuple(directory + "/*/*" for directory in CRASH_DIRS)
-    + INTERFACE_MARKERS + JOURNAL_DIRS
+    + INTERFACE_MARKERS + JOURNAL_DIRS + SYSTEMD_LIBRARY_GLOBS
 )
 
 # Written by the capture script itself: when it ran (the offline reference time of

@@ -29,10 +29,6 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_bridges i
     parse_docker_daemon_json,
     parse_libvirt_network_xml,
 )
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_kernel_log import (
-    parse_kernel_log,
-    summarise_kernel_logs,
-)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import (
     disabling_directives,
     modprobe_facts,
@@ -44,28 +40,25 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_netfilter
     summarise_rules,
 )
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd import netdev_links, networkd_facts
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    parse_brctl_show,
-    parse_conntrack_S,
-    parse_conntrack_stat_table,
-    parse_ip_link,
-    parse_lsmod,
-    parse_modules_builtin,
-    parse_modules_dep,
-    parse_os_release,
-    parse_proc_modules,
-    parse_proc_pid_stat,
-    parse_proc_stack,
-    parse_snmp,
-    parse_sysctl_a,
-    parse_sysctl_value,
-)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_schedules import (
     cron_ignores,
     find_conntrack_flushes,
 )
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_sysctl_d import configured_sysctls
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_source import SosFallbacks
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_sysctl_d import (
+    configured_sysctls,
+    parse_sysctl_a,
+    parse_sysctl_value,
+)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import parse_os_release
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.provenance import Provenance
+
+# The parsers of one source (parse_kmod, parse_conntrack, parse_processes,
+# parse_net, parse_kernel_log, parse_crash) are imported in the section that
+# reads the source, once it has found it: AnsiballZ ships no bytecode, so every
+# imported module is compiled from source at every run, and a host without
+# conntrack statistics, a kernel log or a crash dump should not pay for their
+# parsers. They stay `from ansible_collections... import` statements: those are
+# what Ansible's module_utils finder looks for when it packs the payload.
 
 SCHEMA_VERSION = 1
 
@@ -172,7 +165,12 @@ class Gatherer(object):
         self.src = HostSource(root, **kwargs)
         self.sample_interval = max(0.0, float(sample_interval or 0))
         self._sysctl_a = None
-        self.sos = SosFallbacks(self.src)
+        if self.src.captured:
+            # The readers of sos's own files: a live host has no use for them (and would compile them).
+            from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_source import SosFallbacks
+            self.sos = SosFallbacks(self.src)
+        else:
+            self.sos = Provenance(self.src)
         self.facts = {
             "schema_version": SCHEMA_VERSION,
             "root": self.src.root,
@@ -263,6 +261,12 @@ class Gatherer(object):
         self.facts["kernel"] = kernel
 
     def _gather_modules(self):
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_kmod import (
+            parse_lsmod,
+            parse_modules_builtin,
+            parse_modules_dep,
+            parse_proc_modules,
+        )
         text = self.src.read("/proc/modules")
         if text is not None:
             loaded = parse_proc_modules(text)
@@ -290,7 +294,8 @@ class Gatherer(object):
             if self.src.isdir("/sys/module/" + name) and not self.src.exists("/sys/module/%s/refcnt" % name):
                 builtin.add(name)
         modprobe_files = self.src.read_files(spec.MODPROBE_CONF_GLOBS)
-        self.sos.note_modprobe_dirs()
+        if self.src.captured:
+            self.sos.note_modprobe_dirs()
         modprobe = modprobe_facts(modprobe_files, self.facts["kernel"].get("cmdline"),
                                   module_init_tools=self.facts["kernel"].get("flavour") in ("el5", "el6"))
         self._problems("modprobe.d", modprobe)
@@ -350,7 +355,8 @@ class Gatherer(object):
                 rules.extend(parsed["rules"])
                 sources.append("nft list ruleset")
         summary = summarise_rules(rules)
-        self.sos.note_missing("netfilter_rules", bool(sources))
+        if self.src.captured:
+            self.sos.note_missing("netfilter_rules", bool(sources))
         self.facts["netfilter_rules"] = {
             "iptables_tables": tables["ipv4"],
             "ip6tables_tables": tables["ipv6"],
@@ -369,12 +375,16 @@ class Gatherer(object):
     def _conntrack_stats(self):
         text = self.src.read("/proc/net/stat/nf_conntrack")
         if text is not None:
+            from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_conntrack import (
+                parse_conntrack_stat_table,
+            )
             stats = parse_conntrack_stat_table(text)
             stats["source"] = "/proc/net/stat/nf_conntrack"
         elif self.src.captured or self.module_loaded("nf_conntrack_netlink"):
             output = self.src.command(["conntrack", "-S"])
             if output is None:
                 return None
+            from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_conntrack import parse_conntrack_S
             stats = parse_conntrack_S(output)
             stats["source"] = "conntrack -S"
         else:
@@ -427,6 +437,10 @@ class Gatherer(object):
                 if self.src.isdir("/sys/class/net/%s/bridge" % name):
                     bridges[name] = {"ports": self.src.listdir("/sys/class/net/%s/brif" % name)}
         else:
+            from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_net import (
+                parse_brctl_show,
+                parse_ip_link,
+            )
             link = self.src.command(["ip", "-d", "link"], sos_names=spec.IP_LINK_SOS_NAMES)
             if link:
                 parsed = parse_ip_link(link)
@@ -478,7 +492,11 @@ class Gatherer(object):
             if v4 is not None or v6 is not None:
                 per_if[name] = {"ipv4": v4, "ipv6": v6}
         snmp_text = self.src.read("/proc/net/snmp")
-        snmp = parse_snmp(snmp_text) if snmp_text is not None else {}
+        if snmp_text is not None:
+            from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_net import parse_snmp
+            snmp = parse_snmp(snmp_text)
+        else:
+            snmp = {}
         ip = snmp.get("Ip") or {}
         configured = configured_sysctls(self.src.read_files(spec.SYSCTL_CONF_GLOBS))
         self._problems("sysctl.d", configured)
@@ -518,6 +536,11 @@ class Gatherer(object):
         }
 
     def _systemd_version(self):
+        if not self.src.captured:
+            found = self._systemd_library_version()
+            if found is not None:
+                self.sos.record("systemd_version", found[1])
+                return found[0]
         output = self.src.command(["systemctl", "--version"])
         if not output and not self.src.captured:  # a capture stores systemctl's answer only (capture_spec)
             output = self.src.command(["networkctl", "--version"])
@@ -525,16 +548,24 @@ class Gatherer(object):
             return self.sos.systemd_version() if self.src.captured else None
         self.sos.record("systemd_version", "systemctl --version")
         first = output.strip().splitlines()[0].split() if output.strip() else []
-        if len(first) >= 2 and first[0] == "systemd":
-            digits = ""
-            for ch in first[1]:
-                if not ch.isdigit():
-                    break
-                digits += ch
-            if digits:
-                return int(digits)
+        if len(first) >= 2 and first[0] == "systemd" and _leading_int(first[1]) is not None:
+            return _leading_int(first[1])
         self.src.error("systemctl --version", "unexpected output: %r" % output[:80])
         return None
+
+    def _systemd_library_version(self):
+        """(version, path) from the name of systemd's private library, or None when there is not exactly one."""
+        versions = {}
+        for pattern in spec.SYSTEMD_LIBRARY_GLOBS:
+            for path in self.src.glob(pattern):
+                name = os.path.basename(path)
+                version = _leading_int(name[len("libsystemd-shared-"):])
+                if version is None:
+                    return None  # a name this code does not know: let systemctl say
+                versions.setdefault(version, path)
+        if len(versions) != 1:
+            return None  # none (before v231), or two installs: only systemctl knows which one runs
+        return list(versions.items())[0]
 
     def _read_unit_files(self, patterns):
         """{host path: text, or None for a /dev/null mask} of systemd configuration files."""
@@ -583,6 +614,10 @@ class Gatherer(object):
                                     "count": len(named) + len(container)}
 
     def _gather_processes(self):
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_processes import (
+            parse_proc_pid_stat,
+            parse_proc_stack,
+        )
         stuck = []
         denied = 0
         uptime_text = self.src.read("/proc/uptime")
@@ -803,16 +838,22 @@ class Gatherer(object):
             if text:
                 boot.append((text, path))
                 break  # kern.log, messages and syslog repeat each other's kernel lines
+        if not boot:
+            self.src.error("kernel log", "no kernel log found (journal, dmesg, /var/log/{kern.log,messages,"
+                                         "syslog}); kernel-log findings were not checked")
+            self.facts["kernel_log"] = None
+            return
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_kernel_log import (
+            parse_kernel_log,
+            summarise_kernel_logs,
+        )
         parsed = [parse_kernel_log(text, source=label, reference=reference, max_seconds=5.0)
                   for text, label in boot]
         summary = summarise_kernel_logs(parsed, now=now, uptime=uptime)
         for problem in summary.pop("problems"):
             self.src.error("kernel log", problem)
-        if not boot:
-            self.src.error("kernel log", "no kernel log found (journal, dmesg, /var/log/{kern.log,messages,"
-                                         "syslog}); kernel-log findings were not checked")
         summary["uptime"] = uptime
-        self.facts["kernel_log"] = summary if boot else None
+        self.facts["kernel_log"] = summary
 
     # ------------------------------------------------------------ routing
     def _gather_routing(self):
@@ -831,6 +872,16 @@ class Gatherer(object):
         # VXLAN devices and their checksum offload: gather_datapath.py, imported when needed.
         from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather_datapath import gather_datapath
         self.facts["datapath"] = gather_datapath(self)
+
+
+def _leading_int(text):
+    """The number that ``text`` starts with ("252", "255.4-1.fc40", "219-78.el7"), or None."""
+    digits = ""
+    for ch in text:
+        if ch not in "0123456789":  # ASCII only: '²'.isdigit() is True, int('²') raises
+            break
+        digits += ch
+    return int(digits) if digits else None
 
 
 def _has_log_lines(text):

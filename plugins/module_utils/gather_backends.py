@@ -11,6 +11,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_iptables_backends import (
+    binary_variant,
     count_save_rules,
     iptables_variant,
 )
@@ -23,8 +24,12 @@ def gather_iptables_backends(gatherer):
     src = gatherer.src
     rules = gatherer.facts.get("netfilter_rules") or {}
     legacy_names = {"ipv4": rules.get("iptables_tables") or [], "ipv6": rules.get("ip6tables_tables") or []}
-    version = src.command(["iptables", "--version"])
-    found = {"default": iptables_variant(version) if version else None, "legacy": [], "nft": []}
+    # Live, the link behind plain iptables names its variant: no process to start.
+    default = binary_variant(src.command_target("iptables"))
+    if default is None:
+        version = src.command(["iptables", "--version"])
+        default = iptables_variant(version) if version else None
+    found = {"default": default, "legacy": [], "nft": []}
     for family, tool in LEGACY_TOOLS:
         if legacy_names[family] or src.captured:
             output = src.command([tool])

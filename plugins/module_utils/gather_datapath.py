@@ -15,10 +15,9 @@ __metaclass__ = type
 import fnmatch
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec as spec
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ethtool_features import (
-    parse_ethtool_features,
-)
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import parse_ip_link
+
+# parse_net and parse_ethtool_features are imported where their input is found
+# (most hosts have no VXLAN device): AnsiballZ compiles every imported module.
 
 # A node has one or two overlay devices; a list of hundreds is not a CNI's.
 MAX_VXLAN_DEVICES = 32
@@ -37,6 +36,7 @@ def _vxlan_devices(gatherer):
         # No uevent types (a sosreport): the kind `ip -d link` prints.
         link = gatherer.src.command(["ip", "-d", "link"], sos_names=spec.IP_LINK_SOS_NAMES)
         if link:
+            from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_net import parse_ip_link
             parsed = parse_ip_link(link)
             found = [(name, "ip -d link") for name, info in sorted(parsed["interfaces"].items())
                      if info.get("kind") == "vxlan"]
@@ -65,6 +65,9 @@ def gather_datapath(gatherer):
         if text is None:
             missing_tool = missing_tool or not src.captured
         else:
+            from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ethtool_features import (
+                parse_ethtool_features,
+            )
             parsed = parse_ethtool_features(text)
             entry["source"] = gatherer.sos.found_name(argv, []) if src.captured else " ".join(argv)
             gatherer._problems(entry["source"] or " ".join(argv), parsed)

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec as spec
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd_link import link_unmanaged
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import parse_snmp
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_net import parse_snmp
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_sysctl_d import configured_sysctls
 
 # A node with thousands of pod veths must not cost thousands of reads.

@@ -500,6 +500,16 @@ class HostSource(object):
                 return candidate
         return None
 
+    def command_target(self, name):
+        """Base name of the file a live command resolves to through its symlinks, or None.
+
+        Where that name says what the command would print (iptables' multi-call
+        binaries), reading the link spares a process. None on a captured tree:
+        the links there are the capturing machine's business, not the host's.
+        """
+        exe = self.which(name)
+        return os.path.basename(os.path.realpath(exe)) if exe else None
+
     def _run(self, argv, max_bytes=None):
         label = " ".join(argv)
         exe = self.which(argv[0])

@@ -26,7 +26,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text, lazy_compile
 
 FLAVOURS = ('el6', 'el7', 'el8', 'el9', 'el10', 'elrepo', 'uek', 'fedora', 'amzn', 'suse',
             'ubuntu', 'debian', 'generic', 'unknown')
@@ -51,15 +51,15 @@ UBUNTU_FLAVOURS = ('generic', 'lowlatency', 'aws', 'azure', 'gcp', 'gke', 'gkeop
                    'snapdragon', 'realtime', 'bluefield', 'intel', 'xilinx', 'fips', 'lts',
                    'hwe', 'euclid', 'starfive', 'riscv', 'allwinner', 'laptop', 'mtk')
 
-_VERSION_RE = re.compile(r'^(?P<major>[0-9]{1,4})\.(?P<minor>[0-9]{1,4})(?:\.(?P<patch>[0-9]{1,6}))?(?P<rest>.*)$')
-_EL_RE = re.compile(
+_VERSION_RE = lazy_compile(r'^(?P<major>[0-9]{1,4})\.(?P<minor>[0-9]{1,4})(?:\.(?P<patch>[0-9]{1,6}))?(?P<rest>.*)$')
+_EL_RE = lazy_compile(
     r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.el(?P<el>[0-9]{1,2})a?(?:_(?P<minor>[0-9]{1,3}))?'
     r'(?P<uek>uek)?(?P<tail>(?:\.[A-Za-z0-9_]+)*)(?P<variant>\+[A-Za-z0-9_]+)?$')
-_FEDORA_RE = re.compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.fc(?P<fc>[0-9]{1,3})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
-_AMZN_RE = re.compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.amzn(?P<amzn>[0-9]{1,4})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
+_FEDORA_RE = lazy_compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.fc(?P<fc>[0-9]{1,3})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
+_AMZN_RE = lazy_compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.amzn(?P<amzn>[0-9]{1,4})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
 # "-18-amd64", "-91-generic", and Debian backports "-0.deb11.17-amd64".
-_DEB_UBUNTU_RE = re.compile(r'^-(?P<abi>[0-9]{1,6}(?:\.deb[0-9]{1,3}\.[0-9]{1,6})?)-(?P<word>[A-Za-z0-9][A-Za-z0-9_-]*)$')
-_SUSE_RE = re.compile(r'^-(?P<build>[0-9]+(?:\.[0-9]+)+)-(?P<word>default|azure|rt|kvmsmall|64kb|vanilla|preempt)$')
+_DEB_UBUNTU_RE = lazy_compile(r'^-(?P<abi>[0-9]{1,6}(?:\.deb[0-9]{1,3}\.[0-9]{1,6})?)-(?P<word>[A-Za-z0-9][A-Za-z0-9_-]*)$')
+_SUSE_RE = lazy_compile(r'^-(?P<build>[0-9]+(?:\.[0-9]+)+)-(?P<word>default|azure|rt|kvmsmall|64kb|vanilla|preempt)$')
 
 
 def _leading_numbers(dotted):
@@ -215,7 +215,7 @@ def compare_kernel_releases(a, b):
     return _cmp(left['distro_release'], right['distro_release'])
 
 
-_RC_RE = re.compile(r'^-rc([0-9]{1,4})$')
+_RC_RE = lazy_compile(r'^-rc([0-9]{1,4})$')
 
 
 def _compare_generic_builds(left_extra, right_extra):

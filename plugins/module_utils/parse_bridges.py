@@ -26,19 +26,18 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import json
-import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text, lazy_compile
 
-_XML_NAME_RE = re.compile(r"<name>\s*([^<\s]{1,64})\s*</name>")
-_XML_BRIDGE_RE = re.compile(r"<bridge\b[^>]*?\bname\s*=\s*['\"]([^'\"]{1,64})['\"]")
-_XML_FORWARD_RE = re.compile(r"<forward\b([^>]*)>")
-_XML_MODE_RE = re.compile(r"\bmode\s*=\s*['\"]([a-z]{1,16})['\"]")
+_XML_NAME_RE = lazy_compile(r"<name>\s*([^<\s]{1,64})\s*</name>")
+_XML_BRIDGE_RE = lazy_compile(r"<bridge\b[^>]*?\bname\s*=\s*['\"]([^'\"]{1,64})['\"]")
+_XML_FORWARD_RE = lazy_compile(r"<forward\b([^>]*)>")
+_XML_MODE_RE = lazy_compile(r"\bmode\s*=\s*['\"]([a-z]{1,16})['\"]")
 # libvirt network modes whose traffic is routed by the host (L3), not bridged onto a LAN.
 LIBVIRT_L3_MODES = ("nat", "route", "open", "isolated")
-GUEST_PORT_RE = re.compile(r"^(?:vnet[0-9]+|tap[0-9a-f-]{1,14}|macvtap[0-9]+|vif[0-9]+\.[0-9]+|qvo.*|qvb.*)$")
-DOCKER_BRIDGE_RE = re.compile(r"^(?:docker0|br-[0-9a-f]{12})$")
-_EXEC_RE = re.compile(r"^\s*Exec(?:Start|StartPre|StartPost)\s*=\s*(?P<cmd>.*)$")
+GUEST_PORT_RE = lazy_compile(r"^(?:vnet[0-9]+|tap[0-9a-f-]{1,14}|macvtap[0-9]+|vif[0-9]+\.[0-9]+|qvo.*|qvb.*)$")
+DOCKER_BRIDGE_RE = lazy_compile(r"^(?:docker0|br-[0-9a-f]{12})$")
+_EXEC_RE = lazy_compile(r"^\s*Exec(?:Start|StartPre|StartPost)\s*=\s*(?P<cmd>.*)$")
 
 
 def parse_libvirt_network_xml(text):

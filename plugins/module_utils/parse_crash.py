@@ -28,7 +28,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import lines_of
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import lines_of
 
 SIGNATURES = ('nf_queue_gso', 'netns_cleanup')
 

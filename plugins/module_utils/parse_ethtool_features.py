@@ -29,13 +29,13 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import excerpt, lines_of
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import excerpt, lazy_compile, lines_of
 
-_HEADER_RE = re.compile(r'^Features for (?P<device>\S+?):\s*$')
-_FEATURE_RE = re.compile(r'^(?P<indent>\s*)(?P<name>[a-z0-9][a-z0-9_-]*):\s+(?P<state>on|off)'
-                         r'(?:\s+\[(?P<note>[^\]]*)\])?\s*$')
+_HEADER_RE = lazy_compile(r'^Features for (?P<device>\S+?):\s*$')
+_FEATURE_RE = lazy_compile(r'^(?P<indent>\s*)(?P<name>[a-z0-9][a-z0-9_-]*):\s+(?P<state>on|off)'
+                           r'(?:\s+\[(?P<note>[^\]]*)\])?\s*$')
 # What older ethtool and unsupported ioctls print instead of a feature line.
-_SKIPPED_RE = re.compile(r'^(Cannot get|Offload parameters for|no offload info available)', re.IGNORECASE)
+_SKIPPED_RE = lazy_compile(r'^(Cannot get|Offload parameters for|no offload info available)', re.IGNORECASE)
 MAX_FEATURES = 256
 
 

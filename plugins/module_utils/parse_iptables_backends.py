@@ -17,9 +17,13 @@ Sample input (``iptables --version``)::
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text
 
 LEGACY_WARNING = "iptables-legacy tables present"
+# iptables 1.8 builds one multi-call binary per variant; iptables-nft*,
+# iptables-legacy* and the alternatives behind plain iptables are links to it
+# (iptables/Makefile.am), and it prints its variant in --version.
+MULTI_CALL_VARIANTS = {"xtables-nft-multi": "nf_tables", "xtables-legacy-multi": "legacy"}
 
 
 def iptables_variant(text):
@@ -30,6 +34,15 @@ def iptables_variant(text):
         if variant in ("nf_tables", "legacy"):
             return variant
     return None
+
+
+def binary_variant(name):
+    """'nf_tables' or 'legacy' for the base name of an iptables 1.8 multi-call binary, else None.
+
+    None for anything else (``xtables-multi`` of 1.4-1.6, a distribution's own
+    build): the caller then asks ``iptables --version``.
+    """
+    return MULTI_CALL_VARIANTS.get(as_text(name).strip()) if name else None
 
 
 def count_save_rules(text, source):

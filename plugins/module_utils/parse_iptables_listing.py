@@ -24,16 +24,12 @@ older iptables.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    excerpt,
-    lines_of,
-)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import excerpt, lazy_compile, lines_of
 
-_CHAIN_RE = re.compile(r'^Chain\s+(?P<name>\S+)\s+\((?P<info>[^)]*)\)\s*$')
-_POLICY_RE = re.compile(r'^policy\s+(?P<policy>\S+)(?:\s+(?P<pkts>\S+)\s+packets,\s+(?P<bytes>\S+)\s+bytes)?')
-_COUNT_RE = re.compile(r'^(?P<num>[0-9]+)(?P<unit>[KMGTP]?)$')
+_CHAIN_RE = lazy_compile(r'^Chain\s+(?P<name>\S+)\s+\((?P<info>[^)]*)\)\s*$')
+_POLICY_RE = lazy_compile(r'^policy\s+(?P<policy>\S+)(?:\s+(?P<pkts>\S+)\s+packets,\s+(?P<bytes>\S+)\s+bytes)?')
+_COUNT_RE = lazy_compile(r'^(?P<num>[0-9]+)(?P<unit>[KMGTP]?)$')
 _UNITS = {'': 1, 'K': 1000, 'M': 1000 ** 2, 'G': 1000 ** 3, 'T': 1000 ** 4, 'P': 1000 ** 5}
 # Protocol column: names from /etc/protocols or numbers (iptables 1.8.10 prints "0" for all).
 _PROTOCOLS = frozenset(('all', 'tcp', 'udp', 'udplite', 'icmp', 'icmpv6', 'ipv6-icmp', 'esp', 'ah', 'sctp',
@@ -51,7 +47,7 @@ _MATCH_WORDS = (
     ('statistic', 'statistic'), ('owner', 'owner'), ('policy', 'policy'), ('MAC', 'mac'),
 )
 _MATCH_MAP = dict(_MATCH_WORDS)
-_PORT_RE = re.compile(r'^(?:dpt|spt|dpts|spts|flags|type|code):')
+_PORT_RE = lazy_compile(r'^(?:dpt|spt|dpts|spts|flags|type|code):')
 
 
 def _count(text):

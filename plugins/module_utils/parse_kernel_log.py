@@ -42,6 +42,8 @@ import calendar
 import re
 import time
 
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import lazy_compile
+
 MAX_LINE = 4096
 DEFAULT_MAX_LINES = 1000000
 DEFAULT_MAX_SECONDS = 10.0
@@ -86,7 +88,7 @@ SCHEDULER_FRAMES = frozenset((
     "down_read", "call_rwsem_down_write_failed", "rwsem_down_write_failed", "__wait_for_common",
     "schedule_timeout_uninterruptible", "msleep", "preempt_schedule_common", "_cond_resched"))
 
-_WS = re.compile(r"\s+")
+_WS = lazy_compile(r"\s+")
 _MONO = r"\[\s*(?P<mono>[0-9]{1,10}\.[0-9]{1,9})\]\s?"
 _CTIME = (r"\[(?:[A-Z][a-z]{2}) (?P<cmon>[A-Z][a-z]{2}) +(?P<cday>[0-9]{1,2}) "
           r"(?P<ctime>[0-9]{2}:[0-9]{2}:[0-9]{2}) (?P<cyear>[0-9]{4})\]\s?")
@@ -95,32 +97,32 @@ _SYSLOG = (r"(?P<smon>[A-Z][a-z]{2}) +(?P<sday>[0-9]{1,2}) (?P<stime>[0-9]{2}:[0
 _ISO = (r"(?P<iyear>[0-9]{4})-(?P<imon>[0-9]{2})-(?P<iday>[0-9]{2})[T ](?P<itime>[0-9]{2}:[0-9]{2}:[0-9]{2})"
         r"(?:[.,][0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?\s+\S+\s+(?P<iprog>[^\s:\[]{1,64})(?:\[[0-9]+\])?:\s?")
 # Optional "<4>" priority, then an outer syslog/ISO/ctime stamp, then an inner dmesg stamp.
-_PREFIX_RE = re.compile(
+_PREFIX_RE = lazy_compile(
     r"^(?:<[0-9]{1,3}>)?(?:" + _SYSLOG + r"|" + _ISO + r"|" + _CTIME + r")?(?:" + _MONO + r")?")
 
 # Cheap first test: only lines containing one of these go through the full parse.
-_KEYWORDS_RE = re.compile(r"table full|callbacks suppressed|blocked for more than|soft lockup|unregister_netdevice")
-_TABLE_FULL_RE = re.compile(r"^(?:nf_conntrack|ip_conntrack): (?:nf_conntrack: )?table full, dropping packet",
-                            re.I)
-_SUPPRESSED_RE = re.compile(r"^(?:(?P<who>[\w.]+): )?(?P<count>[0-9]{1,12}) callbacks suppressed")
-_HUNG_RE = re.compile(r"^INFO: task (?P<comm>.{1,64}?):(?P<pid>[0-9]{1,10}) blocked for more than "
-                      r"(?P<seconds>[0-9]{1,10}) seconds")
-_LOCKUP_RE = re.compile(r"^(?:watchdog: )?BUG: soft lockup - CPU#(?P<cpu>[0-9]{1,5}) stuck for "
-                        r"(?P<seconds>[0-9]{1,10})s! \[(?P<comm>.{1,64}?):(?P<pid>[0-9]{1,10})\]")
-_UNREGISTER_RE = re.compile(r"^unregister_netdevice: waiting for (?P<device>\S{1,64}) to become free\. "
-                            r"Usage count = (?P<usage>-?[0-9]{1,10})")
+_KEYWORDS_RE = lazy_compile(r"table full|callbacks suppressed|blocked for more than|soft lockup|unregister_netdevice")
+_TABLE_FULL_RE = lazy_compile(r"^(?:nf_conntrack|ip_conntrack): (?:nf_conntrack: )?table full, dropping packet",
+                              re.I)
+_SUPPRESSED_RE = lazy_compile(r"^(?:(?P<who>[\w.]+): )?(?P<count>[0-9]{1,12}) callbacks suppressed")
+_HUNG_RE = lazy_compile(r"^INFO: task (?P<comm>.{1,64}?):(?P<pid>[0-9]{1,10}) blocked for more than "
+                        r"(?P<seconds>[0-9]{1,10}) seconds")
+_LOCKUP_RE = lazy_compile(r"^(?:watchdog: )?BUG: soft lockup - CPU#(?P<cpu>[0-9]{1,5}) stuck for "
+                          r"(?P<seconds>[0-9]{1,10})s! \[(?P<comm>.{1,64}?):(?P<pid>[0-9]{1,10})\]")
+_UNREGISTER_RE = lazy_compile(r"^unregister_netdevice: waiting for (?P<device>\S{1,64}) to become free\. "
+                              r"Usage count = (?P<usage>-?[0-9]{1,10})")
 _SYMBOL = r"[A-Za-z_.$][A-Za-z0-9_.$]{0,127}"
-_FRAME_RE = re.compile(
+_FRAME_RE = lazy_compile(
     r"^\s*(?:\[<[0-9a-fA-F]{1,16}>\]\s*)?(?P<unreliable>\?\s+)?(?P<symbol>" + _SYMBOL + r")"
     r"\+0x[0-9a-fA-F]{1,16}(?:/0x[0-9a-fA-F]{1,16})?(?:\s+\[(?P<module>[\w-]{1,64})\])?\s*$")
-_RIP_RE = re.compile(r"^\s*RIP: [0-9a-fA-F]{4}:(?:\[<[0-9a-fA-F]+>\]\s*){0,2}(?P<symbol>" + _SYMBOL + r")\+0x")
-_WORKQUEUE_RE = re.compile(r"^Workqueue: (?P<workqueue>.{1,128})$")
+_RIP_RE = lazy_compile(r"^\s*RIP: [0-9a-fA-F]{4}:(?:\[<[0-9a-fA-F]+>\]\s*){0,2}(?P<symbol>" + _SYMBOL + r")\+0x")
+_WORKQUEUE_RE = lazy_compile(r"^Workqueue: (?P<workqueue>.{1,128})$")
 # Lines inside a trace that are neither frames nor the end of it.
-_TRACE_CONTEXT_RE = re.compile(
+_TRACE_CONTEXT_RE = lazy_compile(
     r"^\s*(?:</?[A-Z]{2,5}>|R[A-Z0-9]{2}: |Call Trace:|Call trace:|Code: |Tainted:|Not tainted|"
     r"\"echo 0 > |task:|CPU: |Hardware name:|Workqueue:|Modules linked in:|RIP: |RSP: |FS: |CS: |CR2: |DR[0-9]: |"
     r"[0-9a-f]{16}|Showing|[0-9]+ locks? held by|#[0-9]+: |[\w/:.-]+ +D +[0-9a-f]|irq event stamp|hardirqs|softirqs)")
-_SYMBOL_SUFFIX_RE = re.compile(r"\.(?:isra|constprop|part|cold|clone|lto_priv)(?:\.[0-9]+)*$|\.[0-9]+$")
+_SYMBOL_SUFFIX_RE = lazy_compile(r"\.(?:isra|constprop|part|cold|clone|lto_priv)(?:\.[0-9]+)*$|\.[0-9]+$")
 
 
 def _text(value):

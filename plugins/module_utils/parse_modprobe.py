@@ -48,6 +48,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec im
     MODPROBE_DIRS,  # noqa: F401
     MODULES_LOAD_DIRS,  # noqa: F401
 )
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import lazy_compile
 
 CMDLINE_SOURCE = "/proc/cmdline"
 
@@ -66,7 +67,7 @@ FAIL_COMMANDS = frozenset((
     "/bin/false", "/usr/bin/false", "false", "/dev/null", "/bin/null",
 ))
 _LOADERS = ("modprobe", "insmod")
-_MODULE_FILE_SUFFIX = re.compile(r"\.ko(\.(gz|xz|zst))?$")
+_MODULE_FILE_SUFFIX = lazy_compile(r"\.ko(\.(gz|xz|zst))?$")
 
 
 def _to_text(value):

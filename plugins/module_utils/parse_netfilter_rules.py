@@ -27,13 +27,9 @@ Sample input (``nft list ruleset``)::
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import re
 import shlex
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    excerpt,
-    lines_of,
-)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import excerpt, lazy_compile, lines_of
 
 # iptables targets that hand packets to userspace through nf_queue (QUEUE is
 # the pre-2.6.14 ip_queue form, which takes the same kernel path).
@@ -71,7 +67,7 @@ def _tokens(line):
 # iptables-save
 # --------------------------------------------------------------------------
 
-_COUNTERS_RE = re.compile(r'^\[(?P<packets>[0-9]+):(?P<bytes>[0-9]+)\]\s+')
+_COUNTERS_RE = lazy_compile(r'^\[(?P<packets>[0-9]+):(?P<bytes>[0-9]+)\]\s+')
 
 
 def _iptables_rule(tokens):
@@ -168,8 +164,8 @@ def parse_iptables_save(text, source='iptables-save'):
 # nft list ruleset
 # --------------------------------------------------------------------------
 
-_NFT_HANDLE_RE = re.compile(r'#\s*handle\s+[0-9]+\s*$')
-_NFT_CHAIN_TYPE_RE = re.compile(r'^type\s+(\S+)\s+hook\s+')
+_NFT_HANDLE_RE = lazy_compile(r'#\s*handle\s+[0-9]+\s*$')
+_NFT_CHAIN_TYPE_RE = lazy_compile(r'^type\s+(\S+)\s+hook\s+')
 
 
 def _strip_handle(line):
@@ -353,9 +349,9 @@ def _is_nat_rule(rule):
 
 # A conntrack state list naming INVALID, not negated: "--ctstate INVALID" (iptables-save),
 # "ctstate INVALID" / "state INVALID" (-nvL listings), "ct state invalid" (nft).
-_INVALID_STATE_RE = re.compile(r'(?:^|\s)(?<!!\s)(?:--ctstate|--state|ctstate|state)\s+(?:\S*,)?INVALID(?:,|\s|$)')
-_NFT_INVALID_RE = re.compile(r'(?:^|\s)ct\s+state\s+(?:\{\s*)?(?:[a-z]+\s*,\s*)*invalid\b')
-_NFT_COUNTER_RE = re.compile(r'\bcounter\s+packets\s+(?P<packets>[0-9]+)\s+bytes\s+(?P<bytes>[0-9]+)')
+_INVALID_STATE_RE = lazy_compile(r'(?:^|\s)(?<!!\s)(?:--ctstate|--state|ctstate|state)\s+(?:\S*,)?INVALID(?:,|\s|$)')
+_NFT_INVALID_RE = lazy_compile(r'(?:^|\s)ct\s+state\s+(?:\{\s*)?(?:[a-z]+\s*,\s*)*invalid\b')
+_NFT_COUNTER_RE = lazy_compile(r'\bcounter\s+packets\s+(?P<packets>[0-9]+)\s+bytes\s+(?P<bytes>[0-9]+)')
 
 
 def _drops_invalid(rule):

@@ -15,7 +15,7 @@ Sample input::
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text
 
 TRUE_WORDS = ("yes", "true", "on", "1")
 FALSE_WORDS = ("no", "false", "off", "0")

@@ -25,9 +25,10 @@ __metaclass__ = type
 import calendar
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import (
     as_text,
     excerpt,
+    lazy_compile,
     lines_of,
     to_int,
 )
@@ -35,7 +36,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc impo
 _MONTHS = dict((name, number) for number, name in enumerate(
     ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'), 1))
 _WEEKDAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
-_CLOCK_RE = re.compile(r'^([0-9]{1,2}):([0-9]{2}):([0-9]{2})$')
+_CLOCK_RE = lazy_compile(r'^([0-9]{1,2}):([0-9]{2}):([0-9]{2})$')
 # Header words whose values are more than one token.
 _WIDTH = {'STARTED': 5, 'LSTART': 5}
 _INT_COLUMNS = {'UID': 'uid', 'PID': 'pid', 'PPID': 'ppid', 'PGID': 'pgid', 'SID': 'sid', 'SZ': 'sz',

@@ -25,10 +25,9 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import fnmatch
-import re
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec import SCHEDULE_GLOBS
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text, lazy_compile
 
 KINDS = ('cron', 'systemd', 'rc.local', 'script')
 
@@ -82,10 +81,10 @@ def schedule_kind(path):
 
 _SHELL_KEYWORDS = ('do', 'then', 'else', 'elif', 'if', 'while', 'until', '!', '{', '}', 'time')
 _SHELLS = ('sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'busybox')
-_ASSIGNMENT_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*=')
-_CRON_FIELD_RE = re.compile(r'^[0-9A-Za-z*/,\-]+$')
-_USER_RE = re.compile(r'^[a-z_][a-z0-9_.\-]*\$?$')
-_SYSTEMD_EXEC_RE = re.compile(r'^(Exec(?:Start|StartPre|StartPost|Stop|StopPost|Reload|Condition))\s*=\s*(.*)$')
+_ASSIGNMENT_RE = lazy_compile(r'^[A-Za-z_][A-Za-z0-9_]*=')
+_CRON_FIELD_RE = lazy_compile(r'^[0-9A-Za-z*/,\-]+$')
+_USER_RE = lazy_compile(r'^[a-z_][a-z0-9_.\-]*\$?$')
+_SYSTEMD_EXEC_RE = lazy_compile(r'^(Exec(?:Start|StartPre|StartPost|Stop|StopPost|Reload|Condition))\s*=\s*(.*)$')
 # Options after which conntrack -D still means "every entry" (they pick the
 # table or family, not entries).
 _UNFILTERED_OPTIONS = ('-f', '--family', '-z', '--zero', '-o', '--output')

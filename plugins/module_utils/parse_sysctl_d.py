@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the host's sysctl.d configuration asks for, with file and line.
+"""sysctl: the live values (/proc/sys, ``sysctl -a``) and what the sysctl.d configuration asks for.
 
 The live value of a sysctl says what is; the configuration says what the
 administrator wants. The two differ exactly when something (systemd-networkd
@@ -30,7 +30,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.capture_spec im
     SYSCTL_CONF,
     SYSCTL_DIRS,  # noqa: F401
 )
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import as_text
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text, lines_of, to_int
 
 
 def normalise_key(key):
@@ -73,3 +73,36 @@ def configured_sysctls(files):
                 continue
             settings[key] = {"value": value.strip(), "file": path, "line": number}
     return {"settings": settings, "files": order, "problems": problems}
+
+
+# --------------------------------------------------------------------------
+# Live values: /proc/sys and `sysctl -a`
+# --------------------------------------------------------------------------
+
+def parse_sysctl_value(text):
+    """Return the first integer of a /proc/sys value ("1\\n", "32768\\t60999"), or None."""
+    fields = as_text(text).split()
+    if not fields:
+        return None
+    return to_int(fields[0])
+
+
+def parse_sysctl_a(text):
+    """Parse ``sysctl -a`` output (``net.ipv4.conf.eth0.forwarding = 1`` per line).
+
+    Returns ``{key: value_str}``; values keep inner whitespace (tabs in
+    ``net.ipv4.ip_local_port_range``) but lose the surrounding blanks.
+    Error lines (``sysctl: permission denied on key ...``) are skipped.
+    Keys appear as sysctl prints them: an interface ``eth0.100`` shows up as
+    ``net.ipv4.conf.eth0/100.forwarding``.
+    """
+    values = {}
+    for line in lines_of(text):
+        if ' = ' not in line and not line.rstrip().endswith(' ='):
+            continue
+        key, _sep, value = line.partition(' =')
+        key = key.strip()
+        if not key or ' ' in key or key.startswith('sysctl:'):
+            continue
+        values[key] = value.strip()
+    return values

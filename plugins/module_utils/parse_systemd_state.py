@@ -24,12 +24,9 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    excerpt,
-    lines_of,
-)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import excerpt, lazy_compile, lines_of
 
-_MAJOR_RE = re.compile(r'^v?([0-9]{2,4})(?:[.~\-+_]|$)')
+_MAJOR_RE = lazy_compile(r'^v?([0-9]{2,4})(?:[.~\-+_]|$)')
 
 
 def _major(version):
@@ -54,8 +51,8 @@ def parse_systemctl_show_version(text):
             'problems': ['no Version= line (not a systemctl show output?)'] if lines_of(text) else []}
 
 
-_RPM_RE = re.compile(r'^(?P<name>[A-Za-z0-9_.+\-]+?)-(?P<version>[0-9][^-\s]*)-(?P<release>[^\s]+?)'
-                     r'(?:\.(?P<arch>x86_64|noarch|i686|aarch64|ppc64le|s390x|ppc64|armv7hl))?(?:\s|$)')
+_RPM_RE = lazy_compile(r'^(?P<name>[A-Za-z0-9_.+\-]+?)-(?P<version>[0-9][^-\s]*)-(?P<release>[^\s]+?)'
+                       r'(?:\.(?P<arch>x86_64|noarch|i686|aarch64|ppc64le|s390x|ppc64|armv7hl))?(?:\s|$)')
 
 
 def parse_package_version(text, package, kind):

@@ -23,7 +23,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import TEXT_TYPES, as_text, lines_of
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_text import as_text, lines_of, TEXT_TYPES
 
 # sos's archive name limit: os.pathconf(PC_NAME_MAX) of its temp dir, 255 on
 # every Linux file system it runs on (sos/archive.py FileCacheArchive.name_max).
@@ -82,7 +82,7 @@ FACT_LOCATIONS = {
         ],
     },
     "systemd_version": {
-        LIVE: ["systemctl --version", "networkctl --version"],
+        LIVE: ["libsystemd-shared-<version>.so", "systemctl --version", "networkctl --version"],
         CAPTURE: ["sos_commands/systemd/systemctl_--version"],
         "sos": [
             ("sos_commands/systemd/systemctl_show_--all", "3.0", None, "Version=245.4-4ubuntu3.15"),

@@ -24,6 +24,9 @@ apply), and records which file each fact came from. Order, per family:
 
 What a report cannot hold goes into ``errors`` with the sos version that
 would have it, so an empty answer is never mistaken for a healthy one.
+
+Only captured trees need this module: a live audit keeps its provenance with
+``provenance.Provenance`` alone and never imports (compiles) this one.
 """
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -31,19 +34,13 @@ __metaclass__ = type
 import re
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec, sos_layout
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
-    parse_brctl_show,
-    parse_ip_link,
-    parse_proc_stack,
-    parse_proc_status,
-)
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.provenance import Provenance
 
-# The parsers of sos's own listings (parse_iptables_listing, parse_ps_listing,
-# parse_systemd_state) are imported in the methods that read those listings:
-# a live audit never does, and AnsiballZ makes it compile every module it imports.
+# The parsers this module calls (parse_iptables_listing, parse_ps_listing,
+# parse_systemd_state, parse_net, parse_processes) are imported in the methods
+# that read captured files: a live audit never does, and AnsiballZ makes it
+# compile every module it imports.
 
-FAMILIES = ("netfilter_rules", "systemd_version", "networkd_running", "bridges", "processes", "namespaces",
-            "container_runtimes")
 # sos plugin directories that exist only when the runtime is installed (the plugin's enablement check).
 # (The facts document names docker and containerd only; crio and podman would need a schema change.)
 RUNTIME_PLUGINS = (("docker", "docker"), ("containerd", "containerd"))
@@ -52,94 +49,13 @@ IP_LINK_NAMES = capture_spec.IP_LINK_SOS_NAMES
 PS_AXO_GLOB = "/sos_commands/process/" + capture_spec.SOS_PS_AXO
 
 
-class SosFallbacks(object):
-    """Reads sos's own files for a captured tree and keeps the provenance of each fact family."""
+class SosFallbacks(Provenance):
+    """Reads sos's own files for a captured tree; the provenance bookkeeping is ``Provenance``'s."""
 
     def __init__(self, src):
-        self.src = src
-        self._sources = dict((family, []) for family in FAMILIES)
-        self._layout = None
+        super(SosFallbacks, self).__init__(src)
         # The ipv4 filter table's FORWARD policy from an iptables -nvL listing, once one is read.
         self.forward_policy = None
-
-    # ------------------------------------------------------------ plumbing
-    def layout(self):
-        """``{"layout": live|capture|sos 3.x|sos 4.x|sos, "sos_version": str|None}``."""
-        if self._layout is None:
-            if not self.src.captured:
-                self._layout = {"layout": sos_layout.LIVE, "sos_version": None}
-            else:
-                manifest = self.src.read("/sos_reports/manifest.json")
-                version_txt = self.src.read("/version.txt")
-                parsed = sos_layout.parse_sos_version(version_txt, manifest)
-                for problem in parsed["problems"]:
-                    self.src.error("sos version", problem)
-                version = parsed["version"]
-                if version:
-                    name = sos_layout.SOS3 if version.startswith(("1.", "2.", "3.")) else sos_layout.SOS4
-                elif self.src.exists("/sos_logs") or self.src.exists("/sos_reports"):
-                    name = "sos"
-                else:
-                    name = sos_layout.CAPTURE
-                self._layout = {"layout": name, "sos_version": version}
-        return self._layout
-
-    def is_sos(self):
-        return self.layout()["layout"] not in (sos_layout.LIVE, sos_layout.CAPTURE)
-
-    def record(self, family, source):
-        if source and source not in self._sources.setdefault(family, []):
-            self._sources[family].append(source)
-
-    def provenance(self):
-        """What the facts document says about where each fact family came from.
-
-        On a live host a family that needed no fallback names the live paths
-        of ``sos_layout.FACT_LOCATIONS``; on a captured tree an empty list
-        means the tree does not hold it (the reason is in errors).
-        """
-        result = dict(self.layout())
-        live = result["layout"] == sos_layout.LIVE
-        for family, sources in self._sources.items():
-            if not sources and live:
-                sources = sos_layout.FACT_LOCATIONS.get(family, {}).get(sos_layout.LIVE, [])
-            result[family] = list(sources)
-        return result
-
-    def _find(self, name):
-        """Host path of sos_commands/*/``name``, or None."""
-        found = self.src.glob("/sos_commands/*/" + name)
-        return found[0] if found else None
-
-    def _read_first(self, names, max_bytes=None):
-        """(path, text) of the first of ``names`` under sos_commands/*/ that reads, or (None, None)."""
-        for name in names:
-            path = name if name.startswith("/") else self._find(name)
-            if path is None:
-                continue
-            text = self.src.read(path, max_bytes=max_bytes)
-            if text is not None:
-                return path, text
-        return None, None
-
-    def _problems(self, source, result):
-        for problem in result.get("problems", []):
-            self.src.error(source, problem)
-
-    def found_name(self, argv, sos_names):
-        """The sos_commands path the data source answered ``argv`` from (captured trees only)."""
-        if not self.src.captured:
-            return " ".join(argv)
-        for name in [sos_layout.sos_command_name(argv)] + list(sos_names):
-            path = self._find(name)
-            if path:
-                return path.lstrip("/")
-        return None
-
-    def _missing(self, family, message):
-        version = self.layout()["sos_version"]
-        self.src.error("sos:%s" % family, "%s%s" % (message, " (report written by sos %s)" % version
-                                                    if version else ""))
 
     # ------------------------------------------------------------ netfilter rules
     def _nft_tables(self, family):
@@ -248,6 +164,7 @@ class SosFallbacks(object):
         if bridges or any(self.src.exists("/sys/class/net/%s/bridge" % name) for name in interfaces):
             self.record("bridges", "/sys/class/net")
             return interfaces
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_net import parse_brctl_show, parse_ip_link
         path, text = self._read_first(list(IP_LINK_NAMES))
         # sos 3.0-3.6 also ran brctl show; before 3.5 it is the only source of bridge kinds.
         brctl_path, brctl_text = self._read_first(["brctl_show"])
@@ -313,6 +230,10 @@ class SosFallbacks(object):
         ``matched_by`` ("stack" or "wchan": sos 3.x copies no stack, and the
         listing's wait channel is cut at 20 characters).
         """
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_processes import (
+            parse_proc_stack,
+            parse_proc_status,
+        )
         from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ps_listing import parse_ps_axo
         listing_paths = self.src.glob(PS_AXO_GLOB)
         candidates = {}

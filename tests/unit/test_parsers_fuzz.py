@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import kernel_release as kr
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_crash as pc
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_netfilter_rules as nr
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_proc as pp
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (
+    parse_conntrack,
+    parse_kmod,
+    parse_net,
+    parse_processes,
+    parse_sysctl_d,
+    parse_text,
+)
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_schedules as ps
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_sysctl_d as psd
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_iptables_listing as pil
@@ -231,21 +238,21 @@ def check_sos_version(result):
 
 
 PARSERS = [
-    ("parse_proc_modules", pp.parse_proc_modules, check_modules),
-    ("parse_lsmod", pp.parse_lsmod, check_modules),
-    ("parse_modules_builtin", pp.parse_modules_builtin, check_sorted_names),
-    ("parse_modules_dep", pp.parse_modules_dep, check_sorted_names),
-    ("parse_conntrack_stat_table", pp.parse_conntrack_stat_table, check_stats),
-    ("parse_conntrack_S", pp.parse_conntrack_S, check_stats),
-    ("parse_snmp", pp.parse_snmp, check_snmp),
-    ("parse_proc_stack", pp.parse_proc_stack, check_stack),
-    ("parse_proc_status", pp.parse_proc_status, check_status),
-    ("parse_proc_pid_stat", pp.parse_proc_pid_stat, check_pid_stat),
-    ("parse_sysctl_value", pp.parse_sysctl_value, check_sysctl_value),
-    ("parse_sysctl_a", pp.parse_sysctl_a, check_str_dict),
-    ("parse_os_release", pp.parse_os_release, check_str_dict),
-    ("parse_ip_link", pp.parse_ip_link, check_ip_link),
-    ("parse_brctl_show", pp.parse_brctl_show, check_brctl),
+    ("parse_proc_modules", parse_kmod.parse_proc_modules, check_modules),
+    ("parse_lsmod", parse_kmod.parse_lsmod, check_modules),
+    ("parse_modules_builtin", parse_kmod.parse_modules_builtin, check_sorted_names),
+    ("parse_modules_dep", parse_kmod.parse_modules_dep, check_sorted_names),
+    ("parse_conntrack_stat_table", parse_conntrack.parse_conntrack_stat_table, check_stats),
+    ("parse_conntrack_S", parse_conntrack.parse_conntrack_S, check_stats),
+    ("parse_snmp", parse_net.parse_snmp, check_snmp),
+    ("parse_proc_stack", parse_processes.parse_proc_stack, check_stack),
+    ("parse_proc_status", parse_processes.parse_proc_status, check_status),
+    ("parse_proc_pid_stat", parse_processes.parse_proc_pid_stat, check_pid_stat),
+    ("parse_sysctl_value", parse_sysctl_d.parse_sysctl_value, check_sysctl_value),
+    ("parse_sysctl_a", parse_sysctl_d.parse_sysctl_a, check_str_dict),
+    ("parse_os_release", parse_text.parse_os_release, check_str_dict),
+    ("parse_ip_link", parse_net.parse_ip_link, check_ip_link),
+    ("parse_brctl_show", parse_net.parse_brctl_show, check_brctl),
     ("parse_iptables_save", nr.parse_iptables_save, check_rules),
     ("parse_nft_ruleset", nr.parse_nft_ruleset, check_rules),
     ("find_conntrack_flushes/cron", lambda text: ps.find_conntrack_flushes(text, "/etc/crontab", "cron"),

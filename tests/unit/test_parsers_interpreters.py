@@ -18,26 +18,28 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures")
-PARSER_MODULES = ("parse_proc", "parse_netfilter_rules", "parse_schedules", "parse_crash", "kernel_release",
+PARSER_MODULES = ("parse_text", "parse_kmod", "parse_conntrack", "parse_processes", "parse_net", "parse_sysctl_d",
+                  "dropins",  # parse_sysctl_d takes the precedence of sysctl.d files from it
+                  "parse_netfilter_rules", "parse_schedules", "parse_crash", "kernel_release",
                   "parse_iptables_listing", "parse_systemd_state", "parse_ps_listing", "sos_layout",
-                  "capture_spec")  # parse_schedules takes the kinds of job files from capture_spec
+                  "capture_spec")  # parse_schedules and parse_sysctl_d take their sources from capture_spec
 
 # (module, function, fixture glob, extra arguments after the text)
 CASES = [
-    ("parse_proc", "parse_proc_modules", "proc/modules_*", []),
-    ("parse_proc", "parse_lsmod", "proc/lsmod_*", []),
-    ("parse_proc", "parse_modules_builtin", "proc/modules.builtin_*", []),
-    ("parse_proc", "parse_modules_dep", "proc/modules.dep_*", []),
-    ("parse_proc", "parse_conntrack_stat_table", "conntrack/stat_nf_conntrack_*.txt", []),
-    ("parse_proc", "parse_conntrack_S", "conntrack/conntrack_-S_*", []),
-    ("parse_proc", "parse_snmp", "snmp/*", []),
-    ("parse_proc", "parse_proc_stack", "stack/*", []),
-    ("parse_proc", "parse_proc_status", "proc/status_*", []),
-    ("parse_proc", "parse_proc_pid_stat", "proc/stat_*", []),
-    ("parse_proc", "parse_sysctl_a", "proc/sysctl_*", []),
-    ("parse_proc", "parse_os_release", "proc/os-release_*", []),
-    ("parse_proc", "parse_ip_link", "proc/ip_*", []),
-    ("parse_proc", "parse_brctl_show", "proc/brctl_*", []),
+    ("parse_kmod", "parse_proc_modules", "proc/modules_*", []),
+    ("parse_kmod", "parse_lsmod", "proc/lsmod_*", []),
+    ("parse_kmod", "parse_modules_builtin", "proc/modules.builtin_*", []),
+    ("parse_kmod", "parse_modules_dep", "proc/modules.dep_*", []),
+    ("parse_conntrack", "parse_conntrack_stat_table", "conntrack/stat_nf_conntrack_*.txt", []),
+    ("parse_conntrack", "parse_conntrack_S", "conntrack/conntrack_-S_*", []),
+    ("parse_net", "parse_snmp", "snmp/*", []),
+    ("parse_processes", "parse_proc_stack", "stack/*", []),
+    ("parse_processes", "parse_proc_status", "proc/status_*", []),
+    ("parse_processes", "parse_proc_pid_stat", "proc/stat_*", []),
+    ("parse_sysctl_d", "parse_sysctl_a", "proc/sysctl_*", []),
+    ("parse_text", "parse_os_release", "proc/os-release_*", []),
+    ("parse_net", "parse_ip_link", "proc/ip_*", []),
+    ("parse_net", "parse_brctl_show", "proc/brctl_*", []),
     ("parse_netfilter_rules", "parse_iptables_save", "rules/iptables*", []),
     ("parse_netfilter_rules", "parse_nft_ruleset", "rules/nft_*", []),
     ("parse_schedules", "find_conntrack_flushes", "schedules/cron*", ["/etc/cron.d/x", "cron"]),
@@ -50,7 +52,7 @@ CASES = [
     ("parse_systemd_state", "parse_package_version", "sos/systemctl_*", ["systemd", "rpm"]),
     ("parse_ps_listing", "parse_ps_axo", "sos/ps_axo_*", []),
     ("parse_ps_listing", "parse_ip_netns", "sos/ip_*", []),
-    ("parse_proc", "parse_ip_link", "sos/ip_*", []),
+    ("parse_net", "parse_ip_link", "sos/ip_*", []),
     ("sos_layout", "parse_sos_version", "sos/SOURCES.md", []),
 ]
 # Hostile inputs every parser gets on every interpreter: non-ASCII in quotes
@@ -76,9 +78,12 @@ DRIVER = r'''
 import io, json, sys
 sys.path.insert(0, sys.argv[1])
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (
-    parse_proc, parse_netfilter_rules, parse_schedules, parse_crash, kernel_release,
+    parse_text, parse_kmod, parse_conntrack, parse_processes, parse_net, parse_sysctl_d,
+    parse_netfilter_rules, parse_schedules, parse_crash, kernel_release,
     parse_iptables_listing, parse_systemd_state, parse_ps_listing, sos_layout)
-modules = {"parse_proc": parse_proc, "parse_netfilter_rules": parse_netfilter_rules,
+modules = {"parse_text": parse_text, "parse_kmod": parse_kmod, "parse_conntrack": parse_conntrack,
+           "parse_processes": parse_processes, "parse_net": parse_net, "parse_sysctl_d": parse_sysctl_d,
+           "parse_netfilter_rules": parse_netfilter_rules,
            "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release,
            "parse_iptables_listing": parse_iptables_listing, "parse_systemd_state": parse_systemd_state,
            "parse_ps_listing": parse_ps_listing, "sos_layout": sos_layout}
@@ -133,9 +138,12 @@ def _request():
 def _run_here(request):
     sys_path = list(sys.path)
     from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (  # noqa: F401
-        kernel_release, parse_crash, parse_iptables_listing, parse_netfilter_rules, parse_proc, parse_ps_listing,
+        kernel_release, parse_conntrack, parse_crash, parse_iptables_listing, parse_kmod, parse_net,
+        parse_netfilter_rules, parse_processes, parse_ps_listing, parse_sysctl_d, parse_text,
         parse_schedules, parse_systemd_state, sos_layout)
-    modules = {"parse_proc": parse_proc, "parse_netfilter_rules": parse_netfilter_rules,
+    modules = {"parse_text": parse_text, "parse_kmod": parse_kmod, "parse_conntrack": parse_conntrack,
+           "parse_processes": parse_processes, "parse_net": parse_net, "parse_sysctl_d": parse_sysctl_d,
+           "parse_netfilter_rules": parse_netfilter_rules,
                "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release,
                "parse_iptables_listing": parse_iptables_listing, "parse_systemd_state": parse_systemd_state,
                "parse_ps_listing": parse_ps_listing, "sos_layout": sos_layout}

@@ -17,20 +17,26 @@ payload process: on a machine whose load is above its core count the wall
 clock is mostly waiting for a core, the CPU seconds are what the host pays.
 With --baseline REV the netfilter_facts payload of that git revision is built
 too and timed in the same rounds, so before and after come from one run.
+Last, where the payload's time goes: what compiling each Python file it
+carries costs (the collection's own files and Ansible's), and the regular
+expressions compiled while it runs.
 
 Usage: bench_gather.py [--runs N] [--baseline REV]
 """
 import argparse
+import base64
 import glob
 import io
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(REPO, ".build", "collections")
@@ -78,6 +84,67 @@ def time_payload(path):
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
+def payload_zip(path):
+    """The zip archive (bytes) an AnsiballZ payload carries: the module and its module_utils."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    found = re.search(r"zip_data='([A-Za-z0-9+/=]+)'", text) or re.search(r'zip_data="([A-Za-z0-9+/=]+)"', text)
+    if found is None:
+        found = re.search(r"ZIPDATA = \"\"\"([A-Za-z0-9+/=\s]+)\"\"\"", text)
+    if found is None:
+        raise SystemExit("no zip data found in %s" % path)
+    return base64.b64decode(found.group(1))
+
+
+def compile_costs(path, rounds=5):
+    """[(best seconds, bytes, name)] of compiling each .py file of the payload at ``path``, worst first."""
+    costs = []
+    with zipfile.ZipFile(io.BytesIO(payload_zip(path))) as archive:
+        for name in archive.namelist():
+            if not name.endswith(".py"):
+                continue
+            source = archive.read(name)
+            best = None
+            for _round in range(rounds):
+                started = time.perf_counter()
+                compile(source, name, "exec", dont_inherit=True)
+                elapsed = time.perf_counter() - started
+                best = elapsed if best is None else min(best, elapsed)
+            costs.append((best, len(source), name))
+    return sorted(costs, reverse=True)
+
+
+def run_probe(path):
+    """(patterns ``re`` compiled, names of the payload's modules imported) in one run of the payload."""
+    probe = ("import re, runpy, sys\n"
+             "sys.argv = [%r]\n"
+             "try:\n    runpy.run_path(%r, run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "sys.stderr.write('PROBE %%d %%s\\n' %% (len(re._cache), ' '.join(sorted(sys.modules))))\n"
+             % (path, path))
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    found = re.search(r"PROBE (\d+) (.*)", proc.stderr)
+    return (int(found.group(1)), set(found.group(2).split())) if found else (None, set())
+
+
+def _module_name(name):
+    return name[:-len(".py")].replace("/__init__", "").replace("/", ".")
+
+
+def print_costs(payloads, top=12):
+    print("what one run of each payload compiles: the files it imports, best of 5 compile() calls each, and the")
+    print("regular expressions compiled (on this host; a payload carries more files than a run imports)")
+    for label, path in payloads:
+        patterns, imported = run_probe(path)
+        costs = [c for c in compile_costs(path) if _module_name(c[2]) in imported]
+        ours = [c for c in costs if c[2].startswith("ansible_collections/nfdoctor/")]
+        print("  %-26s %3d files %6.1f ms, of which nfdoctor %2d files %5.1f ms (%d kB); re patterns: %s" % (
+            label, len(costs), 1000 * sum(c[0] for c in costs), len(ours), 1000 * sum(c[0] for c in ours),
+            sum(c[1] for c in ours) // 1024, patterns))
+        for seconds, size, name in ours[:top]:
+            print("    %5.1f ms %6d B  %s" % (1000 * seconds, size, name.rsplit("/", 1)[-1]))
+
+
 def baseline_collections(rev, work):
     """A collections directory holding the collection as it was at git revision ``rev``."""
     root = os.path.join(work, "baseline")
@@ -108,6 +175,9 @@ def bench_ansiballz(runs, baseline=None):
                 elapsed, seconds = time_payload(path)
                 wall[name].append(elapsed)
                 cpu[name].append(seconds)
+        print_costs([("netfilter_facts", payloads["netfilter_facts"])]
+                    + ([("netfilter_facts at %s" % baseline[:12], payloads["baseline"])] if baseline else [])
+                    + [("ping", payloads["ping"])])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     med = dict((name, statistics.median(values)) for name, values in wall.items())

@@ -22,7 +22,7 @@ import shlex
 import shutil
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import sos_layout
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import (
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_processes import (
     parse_proc_pid_stat,
     parse_proc_status,
 )

@@ -483,8 +483,12 @@ def test_one_backend_with_rules_is_nothing(tree):
 class FakeSource(object):
     captured = False
 
-    def __init__(self):
+    def __init__(self, target=None):
         self.ran = []
+        self.target = target  # what the iptables link resolves to; None: no link that names a variant
+
+    def command_target(self, name):
+        return self.target if name == "iptables" else None
 
     def command(self, argv):
         self.ran.append(argv[0])
@@ -492,8 +496,8 @@ class FakeSource(object):
 
 
 class FakeGatherer(object):
-    def __init__(self, legacy_tables, nf_tables_loaded):
-        self.src = FakeSource()
+    def __init__(self, legacy_tables, nf_tables_loaded, target=None):
+        self.src = FakeSource(target)
         self.facts = {"netfilter_rules": {"iptables_tables": legacy_tables, "ip6tables_tables": []}}
         self.loaded = nf_tables_loaded
 
@@ -511,14 +515,50 @@ def test_live_host_runs_no_tool_that_would_load_a_module():
     assert fake.src.ran == ["iptables", "iptables-legacy-save", "iptables-nft-save", "ip6tables-nft-save"]
 
 
+@pytest.mark.parametrize("target, default, ran", [
+    # Debian 12 / RHEL 8: iptables -> /etc/alternatives/iptables -> iptables-nft -> xtables-nft-multi
+    ("xtables-nft-multi", "nf_tables", []),
+    ("xtables-legacy-multi", "legacy", []),
+    # iptables 1.4-1.6 (xtables-multi) or a link-less build: only --version can tell (here: legacy)
+    ("xtables-multi", "legacy", ["iptables"]),
+    (None, "legacy", ["iptables"]),
+])
+def test_default_variant_from_the_link_before_the_command(target, default, ran):
+    from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather_backends import gather_iptables_backends
+    fake = FakeGatherer([], False, target=target)
+    assert gather_iptables_backends(fake)["default"] == default
+    assert fake.src.ran == ran
+
+
+def test_command_target_follows_the_alternatives_links(tmp_path, monkeypatch):
+    from ansible_collections.nfdoctor.netfilter.plugins.module_utils import host_source
+    sbin, alternatives = tmp_path / "sbin", tmp_path / "alternatives"
+    sbin.mkdir()
+    alternatives.mkdir()
+    (sbin / "xtables-nft-multi").write_text("#!/bin/sh\n")
+    (sbin / "xtables-nft-multi").chmod(0o755)
+    (sbin / "iptables-nft").symlink_to("xtables-nft-multi")
+    (alternatives / "iptables").symlink_to(sbin / "iptables-nft")
+    (sbin / "iptables").symlink_to(alternatives / "iptables")
+    monkeypatch.setattr(host_source, "SEARCH_PATH", (str(sbin),))
+    live = host_source.HostSource("/")
+    assert live.command_target("iptables") == "xtables-nft-multi"
+    assert live.command_target("ip6tables") is None
+    assert host_source.HostSource(str(tmp_path)).command_target("iptables") is None  # a captured tree
+
+
 def test_backend_parsers():
     from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_iptables_backends import (
+        binary_variant,
         count_save_rules,
         iptables_variant,
     )
     assert iptables_variant("iptables v1.8.9 (nf_tables)\n") == "nf_tables"
     assert iptables_variant("iptables v1.8.4 (legacy)") == "legacy"
     assert iptables_variant("iptables v1.6.1") is None and iptables_variant(None) is None
+    assert binary_variant("xtables-nft-multi") == "nf_tables" and binary_variant("xtables-legacy-multi") == "legacy"
+    assert binary_variant("xtables-multi") is None and binary_variant("iptables") is None
+    assert binary_variant(None) is None and binary_variant("") is None
     counted = count_save_rules("*filter\n[12:3456] -A INPUT -j ACCEPT\n-A FORWARD -j DROP\nCOMMIT\n", "x")
     assert counted["rules"] == 2 and counted["first"] == {"line": 2, "text": "[12:3456] -A INPUT -j ACCEPT"}
     assert count_save_rules("", "x")["rules"] == 0 and count_save_rules(b"\xff", "x")["rules"] == 0

@@ -176,7 +176,7 @@ def test_doctests_pass_on_old_interpreters(version, tmp_path):
     while directory != tmp_path:
         (directory / "__init__.py").write_text("")
         directory = directory.parent
-    for name in ("dropins", "capture_spec", "sos_layout", "parse_proc"):
+    for name in ("dropins", "capture_spec", "sos_layout", "parse_text"):
         shutil.copy(os.path.join(REPO, "plugins", "module_utils", name + ".py"), str(package))
     driver = ("import doctest, sys\n"
               "from ansible_collections.nfdoctor.netfilter.plugins.module_utils import dropins\n"

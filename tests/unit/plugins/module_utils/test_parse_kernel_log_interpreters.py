@@ -72,7 +72,8 @@ def test_same_results_on_old_interpreters(version, tmp_path):
     while str(directory) != str(tmp_path):
         (directory / "__init__.py").write_text("")
         directory = directory.parent
-    shutil.copy(os.path.join(REPO, "plugins", "module_utils", "parse_kernel_log.py"), str(package))
+    for name in ("parse_kernel_log", "parse_text"):  # parse_text: lazy_compile
+        shutil.copy(os.path.join(REPO, "plugins", "module_utils", name + ".py"), str(package))
     request = tmp_path / "request.json"
     request.write_text(json.dumps({"paths": PATHS, "junk": JUNK, "reference": REFERENCE}))
     driver = tmp_path / "driver.py"

@@ -17,7 +17,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.d
 FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures", "modprobe")
 # parse_modprobe takes its directories from capture_spec (which names commands as sos_layout does)
 # and their precedence from dropins.
-MODULES = ("parse_modprobe", "dropins", "config_edit", "capture_spec", "sos_layout", "parse_proc")
+MODULES = ("parse_modprobe", "dropins", "config_edit", "capture_spec", "sos_layout", "parse_text")
 
 DRIVER = r'''
 import io, json, os, sys

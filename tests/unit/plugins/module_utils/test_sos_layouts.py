@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import host_source
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.sos_source import SosFallbacks
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.provenance import Provenance
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 
@@ -399,7 +399,7 @@ def test_live_provenance_names_the_live_sources():
     class Live(object):
         captured = False
 
-    provenance = SosFallbacks(Live()).provenance()
+    provenance = Provenance(Live()).provenance()
     assert provenance["layout"] == "live" and provenance["sos_version"] is None
     assert provenance["bridges"] == ["/sys/class/net/<if>/bridge", "/sys/class/net/<if>/brif/*"]
 

@@ -21,7 +21,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_netfilter
     parse_iptables_save,
     summarise_rules,
 )
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_proc import parse_ip_link
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_net import parse_ip_link
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ps_listing import (
     parse_ip_netns,
     parse_lstart,

@@ -1,5 +1,7 @@
-"""Tests for parse_proc: /proc/modules, lsmod, modules.builtin/dep, conntrack stats,
-/proc/net/snmp, /proc/PID/{stack,status,stat}, sysctl, os-release, ip link, brctl.
+"""Tests for the /proc, /sys and command-output parsers, one module per source:
+parse_kmod (/proc/modules, lsmod, modules.builtin/dep), parse_conntrack (conntrack stats),
+parse_net (/proc/net/snmp, ip link, brctl), parse_processes (/proc/PID/{stack,status,stat}),
+parse_sysctl_d (sysctl values), parse_text (helpers, os-release).
 
 Fixtures live in tests/unit/fixtures/{proc,conntrack,snmp,stack}; the seed-based
 ones are cut verbatim from the incident reports in /work/shared/seeds.
@@ -10,7 +12,14 @@ import os
 
 import pytest
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_proc as pp
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (
+    parse_conntrack,
+    parse_kmod,
+    parse_net,
+    parse_processes,
+    parse_sysctl_d,
+    parse_text,
+)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 
@@ -20,15 +29,38 @@ def fixture(*parts):
         return handle.read()
 
 
-def test_docstring_examples():
-    failures, _tried = doctest.testmod(pp)
+def test_lazy_compile_compiles_on_first_use_only(monkeypatch):
+    compiled = []
+    real = parse_text.re.compile
+    monkeypatch.setattr(parse_text.re, "compile", lambda *args: compiled.append(args) or real(*args))
+    pattern = parse_text.lazy_compile(r"^(?P<key>[a-z]+)=", parse_text.re.I)
+    assert compiled == []  # nothing at definition: that is the point
+    assert pattern.match("KEY=1").group("key") == "KEY" and pattern.match("=1") is None
+    assert pattern.sub("", "a=b") == "b" and pattern.groupindex["key"] == 1
+    assert pattern.fullmatch("ab=") is not None and pattern.fullmatch("ab=c") is None  # not kept, still compiled once
+    assert compiled == [(r"^(?P<key>[a-z]+)=", parse_text.re.I)]
+    with pytest.raises(AttributeError):
+        pattern.no_such_method  # noqa: B018
+
+
+def test_lazy_compile_survives_copy():
+    import copy
+    pattern = parse_text.lazy_compile(r"[0-9]+")
+    assert copy.deepcopy(pattern).search("ab12").group() == "12"
+    assert copy.copy(pattern).findall("1 22") == ["1", "22"]
+
+
+@pytest.mark.parametrize("module", [parse_conntrack, parse_kmod, parse_net, parse_processes, parse_sysctl_d,
+                                    parse_text], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_docstring_examples(module):
+    failures, _tried = doctest.testmod(module)
     assert failures == 0
 
 
 # ---------------------------------------------------------------- /proc/modules
 
 def test_proc_modules_el7_libvirt():
-    result = pp.parse_proc_modules(fixture("proc", "modules_el7_libvirt.txt"))
+    result = parse_kmod.parse_proc_modules(fixture("proc", "modules_el7_libvirt.txt"))
     assert result["problems"] == []
     modules = result["modules"]
     assert len(modules) == 29
@@ -44,20 +76,20 @@ def test_proc_modules_el7_libvirt():
 
 
 def test_proc_modules_loading_states():
-    modules = pp.parse_proc_modules(fixture("proc", "modules_loading_unloading.txt"))["modules"]
+    modules = parse_kmod.parse_proc_modules(fixture("proc", "modules_loading_unloading.txt"))["modules"]
     assert modules["iptable_nat"]["state"] == "Loading"
     assert modules["ip6table_nat"]["state"] == "Unloading"
     assert modules["nf_conntrack"]["state"] == "Live"
 
 
 def test_proc_modules_without_module_unload():
-    modules = pp.parse_proc_modules(fixture("proc", "modules_no_unload.txt"))["modules"]
+    modules = parse_kmod.parse_proc_modules(fixture("proc", "modules_no_unload.txt"))["modules"]
     assert modules["nf_conntrack"]["refcount"] is None
     assert modules["nf_conntrack"]["users"] == []
 
 
 def test_proc_modules_malformed_lines_become_problems():
-    result = pp.parse_proc_modules(fixture("proc", "modules_malformed.txt"))
+    result = parse_kmod.parse_proc_modules(fixture("proc", "modules_malformed.txt"))
     assert sorted(result["modules"]) == ["bridge", "nf_conntrack"]
     assert len(result["problems"]) == 4
     assert result["problems"][0].startswith("line 2:")
@@ -66,17 +98,17 @@ def test_proc_modules_malformed_lines_become_problems():
 
 def test_proc_modules_permanent_is_not_a_user():
     line = "ipv6 336282 40 [permanent], Live 0xffffffffa0200000"
-    assert pp.parse_proc_modules(line)["modules"]["ipv6"]["users"] == []
+    assert parse_kmod.parse_proc_modules(line)["modules"]["ipv6"]["users"] == []
 
 
 def test_proc_modules_empty():
-    assert pp.parse_proc_modules("") == {"modules": {}, "problems": []}
+    assert parse_kmod.parse_proc_modules("") == {"modules": {}, "problems": []}
 
 
 # ---------------------------------------------------------------- lsmod
 
 def test_lsmod_el7_sosreport():
-    result = pp.parse_lsmod(fixture("proc", "lsmod_el7_sosreport.txt"))
+    result = parse_kmod.parse_lsmod(fixture("proc", "lsmod_el7_sosreport.txt"))
     assert result["problems"] == []
     modules = result["modules"]
     assert modules["br_netfilter"] == {"size": 22256, "refcount": 0, "users": [], "state": None}
@@ -86,13 +118,13 @@ def test_lsmod_el7_sosreport():
 
 
 def test_lsmod_debian12_nftables():
-    modules = pp.parse_lsmod(fixture("proc", "lsmod_debian12.txt"))["modules"]
+    modules = parse_kmod.parse_lsmod(fixture("proc", "lsmod_debian12.txt"))["modules"]
     assert modules["nf_conntrack"]["users"] == ["nf_nat", "nft_ct"]
     assert modules["nft_chain_nat"]["users"] == []
 
 
 def test_lsmod_rejects_non_numeric_columns():
-    result = pp.parse_lsmod("Module Size Used by\nfoo bar baz\n")
+    result = parse_kmod.parse_lsmod("Module Size Used by\nfoo bar baz\n")
     assert result["modules"] == {}
     assert result["problems"] == ["line 2: size or use count is not a number: 'foo bar baz'"]
 
@@ -100,14 +132,14 @@ def test_lsmod_rejects_non_numeric_columns():
 # ---------------------------------------------------------------- modules.builtin / modules.dep
 
 def test_modules_builtin_debian():
-    names = pp.parse_modules_builtin(fixture("proc", "modules.builtin_debian12"))
+    names = parse_kmod.parse_modules_builtin(fixture("proc", "modules.builtin_debian12"))
     assert "bridge" not in names
     assert "ext4" in names and "crc32c_intel" in names
     assert names == sorted(names)
 
 
 def test_modules_builtin_normalises_dashes_and_finds_bridge():
-    names = pp.parse_modules_builtin(fixture("proc", "modules.builtin_bridge_builtin"))
+    names = parse_kmod.parse_modules_builtin(fixture("proc", "modules.builtin_bridge_builtin"))
     assert names == ["bridge", "hid_generic", "llc", "nf_defrag_ipv4", "stp"]
 
 
@@ -117,7 +149,7 @@ def test_modules_builtin_normalises_dashes_and_finds_bridge():
     ("modules.dep_ubuntu2404", ["br_netfilter", "hid_generic", "wireguard"], ["nf_nat"]),
 ])
 def test_modules_dep_every_compression(name, expected_in, expected_out):
-    names = pp.parse_modules_dep(fixture("proc", name))
+    names = parse_kmod.parse_modules_dep(fixture("proc", name))
     for module in expected_in:
         assert module in names
     for module in expected_out:
@@ -127,12 +159,12 @@ def test_modules_dep_every_compression(name, expected_in, expected_out):
 
 def test_modules_dep_only_counts_the_described_module():
     # libcrc32c appears only as a dependency here, never before a colon.
-    names = pp.parse_modules_dep("kernel/net/netfilter/nf_conntrack.ko: kernel/lib/libcrc32c.ko\n")
+    names = parse_kmod.parse_modules_dep("kernel/net/netfilter/nf_conntrack.ko: kernel/lib/libcrc32c.ko\n")
     assert names == ["nf_conntrack"]
 
 
 def test_modules_dep_ignores_non_module_lines():
-    assert pp.parse_modules_dep("# comment\nREADME: text\nfoo.kox: bar\n") == []
+    assert parse_kmod.parse_modules_dep("# comment\nREADME: text\nfoo.kox: bar\n") == []
 
 
 # ---------------------------------------------------------------- /proc/net/stat/nf_conntrack
@@ -143,7 +175,7 @@ STAT_EXPECTED = json.loads(fixture("conntrack", "stat_nf_conntrack_expected.json
 @pytest.mark.parametrize("name", sorted(STAT_EXPECTED))
 def test_conntrack_stat_every_layout_and_cpu_count(name):
     expected = STAT_EXPECTED[name]
-    result = pp.parse_conntrack_stat_table(fixture("conntrack", name))
+    result = parse_conntrack.parse_conntrack_stat_table(fixture("conntrack", name))
     assert result["problems"] == []
     assert result["layout"] == expected["layout"]
     assert result["cpus"] == expected["cpus"]
@@ -162,7 +194,7 @@ def test_conntrack_stat_entries_is_global_not_summed():
             "00000010  00000001 00000002\n"
             "00000010  00000003 00000004\n"
             "00000010  00000005 00000006\n")
-    result = pp.parse_conntrack_stat_table(text)
+    result = parse_conntrack.parse_conntrack_stat_table(text)
     assert result["totals"] == {"entries": 16, "searched": 9, "found": 12}
     assert result["cpus"] == 3
 
@@ -172,14 +204,14 @@ def test_conntrack_stat_parses_by_name_not_position():
     text = ("found insert_failed entries\n"
             "00000002 0000000a 00000005\n"
             "00000003 00000001 00000005\n")
-    totals = pp.parse_conntrack_stat_table(text)["totals"]
+    totals = parse_conntrack.parse_conntrack_stat_table(text)["totals"]
     assert totals == {"found": 5, "insert_failed": 11, "entries": 5}
 
 
 def test_conntrack_stat_layout_names():
     header = fixture("conntrack", "stat_nf_conntrack_2.6.34_2cpu.txt").splitlines()[0].split()
-    assert pp.conntrack_stat_layout(header) == "<=2.6.34"
-    assert pp.conntrack_stat_layout(["entries", "found"]) == "unknown"
+    assert parse_conntrack.conntrack_stat_layout(header) == "<=2.6.34"
+    assert parse_conntrack.conntrack_stat_layout(["entries", "found"]) == "unknown"
 
 
 def test_conntrack_stat_bad_rows_are_skipped_with_problems():
@@ -188,7 +220,7 @@ def test_conntrack_stat_bad_rows_are_skipped_with_problems():
             "00000010  00000001 00000002\n"
             "00000010  zzzzzzzz 00000002 00000003\n"
             "00000010  00000001 00000002 00000004\n")
-    result = pp.parse_conntrack_stat_table(text)
+    result = parse_conntrack.parse_conntrack_stat_table(text)
     assert result["cpus"] == 2
     assert result["totals"]["insert_failed"] == 7
     assert len(result["problems"]) == 2
@@ -197,17 +229,17 @@ def test_conntrack_stat_bad_rows_are_skipped_with_problems():
 
 
 def test_conntrack_stat_missing_header_and_empty():
-    result = pp.parse_conntrack_stat_table("00000010 00000001\n")
+    result = parse_conntrack.parse_conntrack_stat_table("00000010 00000001\n")
     assert result["columns"] == [] and result["cpus"] == 0 and result["totals"] == {}
     assert result["problems"][-1] == "no header line found"
-    empty = pp.parse_conntrack_stat_table("")
+    empty = parse_conntrack.parse_conntrack_stat_table("")
     assert empty["problems"] == ["no header line found"]
-    header_only = pp.parse_conntrack_stat_table("entries searched\n")
+    header_only = parse_conntrack.parse_conntrack_stat_table("entries searched\n")
     assert header_only["totals"] == {} and header_only["problems"] == ["header found but no per-CPU rows"]
 
 
 def test_conntrack_stat_duplicate_header_columns():
-    result = pp.parse_conntrack_stat_table("entries entries\n00000001 00000002\n")
+    result = parse_conntrack.parse_conntrack_stat_table("entries entries\n00000001 00000002\n")
     assert result["columns"] == [] and result["totals"] == {}
     assert "repeats a column name" in result["problems"][0]
 
@@ -215,7 +247,7 @@ def test_conntrack_stat_duplicate_header_columns():
 # ---------------------------------------------------------------- conntrack -S
 
 def test_conntrack_S_old_tools_el7():
-    result = pp.parse_conntrack_S(fixture("conntrack", "conntrack_-S_1.4.4_el7_4cpu.txt"))
+    result = parse_conntrack.parse_conntrack_S(fixture("conntrack", "conntrack_-S_1.4.4_el7_4cpu.txt"))
     assert result["problems"] == []
     assert result["cpus"] == 4
     assert result["columns"][:3] == ["searched", "found", "new"]
@@ -226,14 +258,14 @@ def test_conntrack_S_old_tools_el7():
 
 
 def test_conntrack_S_kernel_5_10_tools_without_clash_counters():
-    result = pp.parse_conntrack_S(fixture("conntrack", "conntrack_-S_1.4.6_5.10_2cpu.txt"))
+    result = parse_conntrack.parse_conntrack_S(fixture("conntrack", "conntrack_-S_1.4.6_5.10_2cpu.txt"))
     assert result["cpus"] == 2
     assert result["totals"]["insert_failed"] == 4
     assert "clash_resolve" not in result["columns"]
 
 
 def test_conntrack_S_new_tools_with_clash_and_chaintoolong():
-    result = pp.parse_conntrack_S(fixture("conntrack", "conntrack_-S_1.4.7_6.1_8cpu.txt"))
+    result = parse_conntrack.parse_conntrack_S(fixture("conntrack", "conntrack_-S_1.4.7_6.1_8cpu.txt"))
     assert result["cpus"] == 8
     assert result["totals"]["clash_resolve"] == 13
     assert result["totals"]["chaintoolong"] == 1
@@ -241,14 +273,14 @@ def test_conntrack_S_new_tools_with_clash_and_chaintoolong():
 
 
 def test_conntrack_S_error_output_is_a_problem_not_data():
-    result = pp.parse_conntrack_S(fixture("conntrack", "conntrack_-S_eperm.txt"))
+    result = parse_conntrack.parse_conntrack_S(fixture("conntrack", "conntrack_-S_eperm.txt"))
     assert result["cpus"] == 0 and result["totals"] == {}
     assert len(result["problems"]) == 2
     assert result["problems"][-1] == 'no "cpu=" lines found'
 
 
 def test_conntrack_S_skips_lines_with_bad_numbers():
-    result = pp.parse_conntrack_S("cpu=0 found=1 drop=x\ncpu=1 found=2 drop=3\n")
+    result = parse_conntrack.parse_conntrack_S("cpu=0 found=1 drop=x\ncpu=1 found=2 drop=3\n")
     assert result["cpus"] == 1
     assert result["totals"] == {"found": 2, "drop": 3}
 
@@ -256,7 +288,7 @@ def test_conntrack_S_skips_lines_with_bad_numbers():
 # ---------------------------------------------------------------- /proc/net/snmp
 
 def test_snmp_seed003_inaddrerrors():
-    result = pp.parse_snmp(fixture("snmp", "snmp_gentoo_4.2_seed003.txt"))
+    result = parse_net.parse_snmp(fixture("snmp", "snmp_gentoo_4.2_seed003.txt"))
     assert result["problems"] == []
     assert result["Ip"]["InAddrErrors"] == 48213
     assert result["Ip"]["Forwarding"] == 1
@@ -266,19 +298,19 @@ def test_snmp_seed003_inaddrerrors():
 
 
 def test_snmp_seed002_outdiscards_old_kernel_without_csum_columns():
-    result = pp.parse_snmp(fixture("snmp", "snmp_vpn_2013_seed002.txt"))
+    result = parse_net.parse_snmp(fixture("snmp", "snmp_vpn_2013_seed002.txt"))
     assert result["Ip"]["OutDiscards"] == 39122
     assert "InCsumErrors" not in result["Udp"]
 
 
 def test_snmp_live_debian12_has_outtransmits():
-    result = pp.parse_snmp(fixture("snmp", "snmp_debian12_live.txt"))
+    result = parse_net.parse_snmp(fixture("snmp", "snmp_debian12_live.txt"))
     assert result["problems"] == []
     assert "OutTransmits" in result["Ip"]
 
 
 def test_snmp_mismatched_and_orphan_lines():
-    result = pp.parse_snmp(fixture("snmp", "snmp_malformed.txt"))
+    result = parse_net.parse_snmp(fixture("snmp", "snmp_malformed.txt"))
     assert "Ip" not in result              # 5 names, 4 values: skipped whole
     assert result["Icmp"] == {"InMsgs": 5, "InErrors": 0}
     assert result["Udp"] == {"InDatagrams": 12, "NoPorts": 0}
@@ -292,7 +324,7 @@ def test_snmp_mismatched_and_orphan_lines():
 # ---------------------------------------------------------------- /proc/PID/stack
 
 def test_stack_seed000_iptables_old_format():
-    result = pp.parse_proc_stack(fixture("stack", "stack_seed000_iptables_el7.txt"))
+    result = parse_processes.parse_proc_stack(fixture("stack", "stack_seed000_iptables_el7.txt"))
     assert result["problems"] == []
     frames = result["frames"]
     assert len(frames) == 13     # the 0xffffffffffffffff end marker is dropped
@@ -305,7 +337,7 @@ def test_stack_seed000_iptables_old_format():
 
 
 def test_stack_seed000_modprobe_iptable_nat():
-    frames = pp.parse_proc_stack(fixture("stack", "stack_seed000_modprobe_iptable_nat_el7.txt"))["frames"]
+    frames = parse_processes.parse_proc_stack(fixture("stack", "stack_seed000_modprobe_iptable_nat_el7.txt"))["frames"]
     assert [frame["symbol"] for frame in frames[:5]] == [
         "call_usermodehelper_exec", "__request_module", "nf_ct_l3proto_try_module_get",
         "nf_nat_l3proto_register", "nf_nat_l3proto_ipv4_init"]
@@ -313,7 +345,7 @@ def test_stack_seed000_modprobe_iptable_nat():
 
 
 def test_stack_seed004_hidden_addresses_and_isra_symbols():
-    result = pp.parse_proc_stack(fixture("stack", "stack_seed004_kworker_cleanup_net_4.16.txt"))
+    result = parse_processes.parse_proc_stack(fixture("stack", "stack_seed004_kworker_cleanup_net_4.16.txt"))
     assert result["problems"] == []
     frames = result["frames"]
     assert len(frames) == 9
@@ -327,7 +359,7 @@ def test_stack_seed004_hidden_addresses_and_isra_symbols():
     ("stack_modern_modprobe_5.14_el9.txt", "call_usermodehelper_exec", 12),
 ])
 def test_stack_modern_formats(name, first, count):
-    result = pp.parse_proc_stack(fixture("stack", name))
+    result = parse_processes.parse_proc_stack(fixture("stack", name))
     assert result["problems"] == []
     assert len(result["frames"]) == count
     assert result["frames"][0]["symbol"] == first
@@ -335,14 +367,14 @@ def test_stack_modern_formats(name, first, count):
 
 
 def test_stack_malformed_lines():
-    result = pp.parse_proc_stack(fixture("stack", "stack_malformed.txt"))
+    result = parse_processes.parse_proc_stack(fixture("stack", "stack_malformed.txt"))
     assert [frame["symbol"] for frame in result["frames"]] == [
         "call_usermodehelper_exec", "__request_module", "nf_ct_l3proto_try_module_get"]
     assert len(result["problems"]) == 3
 
 
 def test_stack_dmesg_style_frames_with_question_marks():
-    frames = pp.parse_proc_stack(" ? cleanup_net+0x212/0x320\n inet_frags_exit_net+0x51/0xa0 [foo]\n")["frames"]
+    frames = parse_processes.parse_proc_stack(" ? cleanup_net+0x212/0x320\n inet_frags_exit_net+0x51/0xa0 [foo]\n")["frames"]
     assert [(frame["symbol"], frame["module"]) for frame in frames] == [
         ("cleanup_net", None), ("inet_frags_exit_net", "foo")]
 
@@ -350,7 +382,7 @@ def test_stack_dmesg_style_frames_with_question_marks():
 # ---------------------------------------------------------------- /proc/PID/status and stat
 
 def test_status_iptables_in_d_state():
-    status = pp.parse_proc_status(fixture("proc", "status_iptables_D_el7.txt"))
+    status = parse_processes.parse_proc_status(fixture("proc", "status_iptables_D_el7.txt"))
     assert status["Name"] == "iptables"
     assert status["State"] == "D"
     assert status["State_text"] == "disk sleep"
@@ -359,33 +391,33 @@ def test_status_iptables_in_d_state():
 
 
 def test_status_kworker_running():
-    status = pp.parse_proc_status(fixture("proc", "status_kworker_R_4.16.txt"))
+    status = parse_processes.parse_proc_status(fixture("proc", "status_kworker_R_4.16.txt"))
     assert (status["Name"], status["State"], status["State_text"], status["PPid"]) == (
         "kworker/u128:1", "R", "running", 2)
     assert status["NSpid"] == 29371
 
 
 def test_status_bad_numbers_become_none():
-    status = pp.parse_proc_status("Name:\tx\nPid:\tabc\nState:\t\n")
+    status = parse_processes.parse_proc_status("Name:\tx\nPid:\tabc\nState:\t\n")
     assert status["Pid"] is None
     assert status["State"] is None and status["State_text"] is None
 
 
 def test_pid_stat_d_state():
-    stat = pp.parse_proc_pid_stat(fixture("proc", "stat_iptables_D_el7.txt"))
+    stat = parse_processes.parse_proc_pid_stat(fixture("proc", "stat_iptables_D_el7.txt"))
     assert stat == {"pid": 2131, "comm": "iptables", "state": "D", "ppid": 1568, "utime": 0, "stime": 3,
                     "starttime": 3498102}
 
 
 def test_pid_stat_spinning_kworker():
-    stat = pp.parse_proc_pid_stat(fixture("proc", "stat_kworker_spinning_4.16.txt"))
+    stat = parse_processes.parse_proc_pid_stat(fixture("proc", "stat_kworker_spinning_4.16.txt"))
     assert stat["comm"] == "kworker/u128:1"
     assert stat["state"] == "R"
     assert stat["stime"] == 8823117
 
 
 def test_pid_stat_comm_with_parentheses_and_spaces():
-    stat = pp.parse_proc_pid_stat(fixture("proc", "stat_comm_with_parens.txt"))
+    stat = parse_processes.parse_proc_pid_stat(fixture("proc", "stat_comm_with_parens.txt"))
     assert stat["comm"] == "evil) R 1 (x"
     assert stat["state"] == "S"
     assert stat["ppid"] == 1
@@ -393,10 +425,10 @@ def test_pid_stat_comm_with_parentheses_and_spaces():
 
 
 def test_pid_stat_truncated():
-    assert pp.parse_proc_pid_stat("12 (bash") == {
+    assert parse_processes.parse_proc_pid_stat("12 (bash") == {
         "pid": None, "comm": None, "state": None, "ppid": None, "utime": None, "stime": None, "starttime": None}
-    assert pp.parse_proc_pid_stat("12 (bash) S 1")["utime"] is None
-    assert pp.parse_proc_pid_stat("12 (bash) S 1")["starttime"] is None
+    assert parse_processes.parse_proc_pid_stat("12 (bash) S 1")["utime"] is None
+    assert parse_processes.parse_proc_pid_stat("12 (bash) S 1")["starttime"] is None
 
 
 # ---------------------------------------------------------------- sysctl
@@ -406,11 +438,11 @@ def test_pid_stat_truncated():
     ("", None), ("\n", None), ("yes", None), ("1" * 5000, None), ("\u0663", None),
 ])
 def test_sysctl_value(text, expected):
-    assert pp.parse_sysctl_value(text) == expected
+    assert parse_sysctl_d.parse_sysctl_value(text) == expected
 
 
 def test_sysctl_a_sosreport():
-    values = pp.parse_sysctl_a(fixture("proc", "sysctl_-a_el7_sosreport.txt"))
+    values = parse_sysctl_d.parse_sysctl_a(fixture("proc", "sysctl_-a_el7_sosreport.txt"))
     assert values["net.ipv4.ip_forward"] == "1"
     assert values["net.ipv4.conf.eth0.forwarding"] == "1"
     assert values["net.ipv4.conf.eth0/100.forwarding"] == "0"
@@ -424,7 +456,7 @@ def test_sysctl_a_sosreport():
 # ---------------------------------------------------------------- os-release
 
 def test_os_release_centos7():
-    release = pp.parse_os_release(fixture("proc", "os-release_centos7"))
+    release = parse_text.parse_os_release(fixture("proc", "os-release_centos7"))
     assert release["ID"] == "centos"
     assert release["VERSION_ID"] == "7"
     assert release["PRETTY_NAME"] == "CentOS Linux 7 (Core)"
@@ -432,13 +464,13 @@ def test_os_release_centos7():
 
 
 def test_os_release_ubuntu_unquoted():
-    release = pp.parse_os_release(fixture("proc", "os-release_ubuntu2204"))
+    release = parse_text.parse_os_release(fixture("proc", "os-release_ubuntu2204"))
     assert release["ID"] == "ubuntu" and release["VERSION_ID"] == "22.04"
     assert release["VERSION_CODENAME"] == "jammy"
 
 
 def test_os_release_single_quotes_and_broken_quote():
-    release = pp.parse_os_release(fixture("proc", "os-release_gentoo"))
+    release = parse_text.parse_os_release(fixture("proc", "os-release_gentoo"))
     assert release["PRETTY_NAME"] == "Gentoo/Linux"
     assert release["BROKEN"] == "unterminated"
     assert not any(key.startswith("#") for key in release)
@@ -447,7 +479,7 @@ def test_os_release_single_quotes_and_broken_quote():
 # ---------------------------------------------------------------- ip link / brctl
 
 def test_ip_d_address_el7():
-    result = pp.parse_ip_link(fixture("proc", "ip_-d_address_el7_sosreport.txt"))
+    result = parse_net.parse_ip_link(fixture("proc", "ip_-d_address_el7_sosreport.txt"))
     assert result["problems"] == []
     interfaces = result["interfaces"]
     assert sorted(interfaces) == ["docker0", "eth0", "eth0.100", "lo", "virbr0", "virbr0-nic", "vnet0"]
@@ -459,14 +491,14 @@ def test_ip_d_address_el7():
 
 
 def test_ip_link_plain_has_no_kinds():
-    interfaces = pp.parse_ip_link(fixture("proc", "ip_link_el7_sosreport.txt"))["interfaces"]
+    interfaces = parse_net.parse_ip_link(fixture("proc", "ip_link_el7_sosreport.txt"))["interfaces"]
     assert interfaces["veth1a2b3c4"] == {"master": "docker0", "kind": None, "state": "UP"}
     assert interfaces["virbr0-nic"]["master"] == "virbr0"
 
 
 @pytest.mark.parametrize("name", ["ip_-d_link_debian12_live.txt", "ip_-o_-d_link_debian12_live.txt"])
 def test_ip_link_live_multiline_and_oneline_agree(name):
-    result = pp.parse_ip_link(fixture("proc", name))
+    result = parse_net.parse_ip_link(fixture("proc", name))
     assert result["problems"] == []
     interfaces = result["interfaces"]
     assert interfaces["nfdfleet0"]["kind"] == "bridge"
@@ -475,43 +507,43 @@ def test_ip_link_live_multiline_and_oneline_agree(name):
 
 
 def test_ip_link_oneline_equals_multiline():
-    multi = pp.parse_ip_link(fixture("proc", "ip_-d_link_debian12_live.txt"))
-    single = pp.parse_ip_link(fixture("proc", "ip_-o_-d_link_debian12_live.txt"))
+    multi = parse_net.parse_ip_link(fixture("proc", "ip_-d_link_debian12_live.txt"))
+    single = parse_net.parse_ip_link(fixture("proc", "ip_-o_-d_link_debian12_live.txt"))
     assert multi == single
 
 
 def test_ip_link_stray_lines():
-    result = pp.parse_ip_link("garbage at top\n2: eth0: <UP> mtu 1500 state UP\n    link/ether x\n")
+    result = parse_net.parse_ip_link("garbage at top\n2: eth0: <UP> mtu 1500 state UP\n    link/ether x\n")
     assert result["interfaces"] == {"eth0": {"master": None, "kind": None, "state": "UP"}}
     assert len(result["problems"]) == 1
 
 
 def test_brctl_show():
-    bridges = pp.parse_brctl_show(fixture("proc", "brctl_show_el7.txt"))
+    bridges = parse_net.parse_brctl_show(fixture("proc", "brctl_show_el7.txt"))
     assert bridges == {"docker0": ["veth1a2b3c4", "vethd4e5f60"],
                        "virbr0": ["virbr0-nic", "vnet0", "vnet1"],
                        "br-empty": []}
 
 
 def test_brctl_show_error_lines_do_not_break_bridges():
-    assert pp.parse_brctl_show(fixture("proc", "brctl_show_errors.txt")) == {"br0": ["eth1", "eth2"]}
+    assert parse_net.parse_brctl_show(fixture("proc", "brctl_show_errors.txt")) == {"br0": ["eth1", "eth2"]}
 
 
 def test_brctl_show_orphan_continuation():
-    assert pp.parse_brctl_show("\t\t\teth9\n") == {}
+    assert parse_net.parse_brctl_show("\t\t\teth9\n") == {}
 
 
 # ---------------------------------------------------------------- helpers
 
 def test_as_text_accepts_bytes_and_none():
-    assert pp.as_text(None) == ""
-    assert pp.as_text(b"a\xffb") == "a\ufffdb"
-    assert pp.parse_sysctl_value(b"1\n") == 1
-    assert pp.parse_proc_modules(None) == {"modules": {}, "problems": []}
+    assert parse_text.as_text(None) == ""
+    assert parse_text.as_text(b"a\xffb") == "a\ufffdb"
+    assert parse_sysctl_d.parse_sysctl_value(b"1\n") == 1
+    assert parse_kmod.parse_proc_modules(None) == {"modules": {}, "problems": []}
 
 
 def test_excerpt_is_bounded():
-    problem = pp.parse_proc_modules("x" * 10000)["problems"][0]
+    problem = parse_kmod.parse_proc_modules("x" * 10000)["problems"][0]
     assert len(problem) < 200
 
 
@@ -520,10 +552,10 @@ def test_numbers_beyond_64_bit_are_rejected_not_returned():
     # a corrupt counter must become a problem, never a result the module
     # cannot return.
     text = "entries found\n00000001 " + "f" * 5000 + "\n00000001 00000002\n"
-    result = pp.parse_conntrack_stat_table(text)
+    result = parse_conntrack.parse_conntrack_stat_table(text)
     assert result["cpus"] == 1 and result["totals"] == {"entries": 1, "found": 2}
-    assert pp.to_int("18446744073709551615") == 2 ** 64 - 1
-    assert pp.to_int("184467440737095516150") is None
-    assert pp.to_int("ffffffffffffffff", 16) == 2 ** 64 - 1
-    assert pp.to_int("1ffffffffffffffff", 16) is None
-    json.dumps(pp.parse_snmp("Ip: A B\nIp: 1 " + "9" * 5000 + "\n"))
+    assert parse_text.to_int("18446744073709551615") == 2 ** 64 - 1
+    assert parse_text.to_int("184467440737095516150") is None
+    assert parse_text.to_int("ffffffffffffffff", 16) == 2 ** 64 - 1
+    assert parse_text.to_int("1ffffffffffffffff", 16) is None
+    json.dumps(parse_net.parse_snmp("Ip: A B\nIp: 1 " + "9" * 5000 + "\n"))
