@@ -3,11 +3,14 @@
 #   make test-fleet    start 4 hosts, audit them, inject a fault, tear down (~1 min)
 #   make bench-fleet   time audit.yml, the naive and the setup-first playbooks on
 #                      10, 50 and 200 hosts; rewrites docs/performance.md (25-50 min)
+#   make bench-floor  ping, netfilter_facts and audit.yml on the same HOSTS (default 50)
+#                      hosts, 3 interleaved rounds; prints module/ping, audit/ping;
+#                      rewrites its block of docs/performance.md (issue 15)
 #   make fleet-stop    remove any fleet left by an interrupted run
 #   make ee-context    build context for the execution environment (.build/ee/context)
 SYSTEM_PACKAGES += openssh-server openssh-client python3 iproute2 iptables conntrack util-linux hostname
 
-.PHONY: test-fleet bench-fleet fleet-stop ee-context
+.PHONY: test-fleet bench-fleet bench-floor fleet-stop ee-context
 TEST_TARGETS += test-fleet
 
 test-fleet: setup system-deps
@@ -16,9 +19,14 @@ test-fleet: setup system-deps
 bench-fleet: setup system-deps
 	$(BIN)/python tools/fleet/bench.py --write-docs
 
+HOSTS ?= 50
+bench-floor: setup system-deps
+	$(BIN)/python tools/fleet/floor.py --hosts $(HOSTS) --write-docs
+
 fleet-stop:
 	$(BIN)/python tools/fleet/fleet.py stop
 	$(BIN)/python tools/fleet/fleet.py --run-dir $(CURDIR)/.build/bench-fleet stop
+	$(BIN)/python tools/fleet/fleet.py --run-dir $(CURDIR)/.build/bench-floor/fleet stop
 
 # ansible-builder build needs podman or docker; this makes everything up to it.
 ee-context: setup

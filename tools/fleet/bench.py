@@ -106,6 +106,22 @@ def run_approach(approach, count, inventory, args):
     if args.forks:
         argv += ["--forks", str(args.forks)]
     log_path = os.path.join(WORK_DIR, "%s-%d.log" % (approach, count))
+    timing = timed_run(argv, log_path, inventory)
+    verdict = check_report(approach, report_path, count) if timing["rc"] == 0 else \
+        "rc=%d, see %s" % (timing["rc"], log_path)
+    return {
+        "approach": approach, "hosts": count, "wall_s": timing["wall_s"],
+        "hosts_per_s": round(count / timing["wall_s"], 2), "ms_per_host": round(1000.0 * timing["wall_s"] / count, 1),
+        "cpu_s": timing["cpu_s"], "peak_rss_mb": timing["peak_rss_mb"], "load1_before": timing["load1_before"],
+        "check": verdict, "log": os.path.relpath(log_path, REPO),
+    }
+
+
+def timed_run(argv, log_path, inventory):
+    """Run one ansible command into log_path; its wall time, controller CPU and peak RSS, rc and load before.
+
+    inventory names the processes to end if the run is interrupted. Shared by
+    bench.py and floor.py (make bench-floor)."""
     # The machine may be shared: record how busy it was when the run began.
     load_before = os.getloadavg()[0]
     with open(log_path, "w") as log:
@@ -124,17 +140,9 @@ def run_approach(approach, count, inventory, args):
             fleet.terminate(processes_naming(inventory))
             raise
         wall = time.monotonic() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    verdict = check_report(approach, report_path, count) if proc.returncode == 0 else \
-        "rc=%d, see %s" % (proc.returncode, log_path)
-    return {
-        "approach": approach, "hosts": count, "wall_s": round(wall, 2),
-        "hosts_per_s": round(count / wall, 2), "ms_per_host": round(1000.0 * wall / count, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024.0, 1),
-        "load1_before": round(load_before, 2),
-        "check": verdict, "log": os.path.relpath(log_path, REPO),
-    }
+    return {"rc": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 2),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024.0, 1), "load1_before": round(load_before, 2)}
 
 
 def machine_description():
@@ -236,14 +244,29 @@ def write_doc(results, machine, command, started):
         "![wall time against fleet size](performance.png)",
         END,
     ])
-    with open(DOC) as handle:
+    rewrite_block(DOC, BEGIN, END, block)
+
+
+def replace_block(text, begin, end, block):
+    """text with everything from begin to end (both included) replaced by block, which carries both markers.
+
+    ValueError when the markers are missing or out of order, so a page is never half rewritten."""
+    start = text.find(begin)
+    stop = text.find(end, start + len(begin)) if start >= 0 else -1
+    if start < 0 or stop < 0:
+        raise ValueError("no %s ... %s block to replace" % (begin, end))
+    return text[:start] + block + text[stop + len(end):]
+
+
+def rewrite_block(path, begin, end, block):
+    with open(path) as handle:
         text = handle.read()
-    if BEGIN not in text or END not in text:
-        raise SystemExit("%s has no %s ... %s block to replace" % (DOC, BEGIN, END))
-    head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    with open(DOC, "w") as handle:
-        handle.write(head + block + tail)
+    try:
+        text = replace_block(text, begin, end, block)
+    except ValueError as exc:
+        raise SystemExit("%s: %s" % (path, exc))
+    with open(path, "w") as handle:
+        handle.write(text)
 
 
 def main(argv=None):
