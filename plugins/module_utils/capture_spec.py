@@ -272,3 +272,32 @@ CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
 def ethtool_features_argv(device):
     """``ethtool -k DEVICE`` as an argv (live), whose sos name is ``ethtool_-k_DEVICE``."""
     return [device if word == DEVICE_PLACEHOLDER else word for word in ETHTOOL_FEATURES_ARGV]
+
+# The firewall facts (gather_firewall): each bridge's own nf_call_iptables (ORed with the
+# global sysctl), what firewall services load at start or reload, and which of them run.
+# sos copies /etc/nftables.conf, /etc/sysconfig/nftables.conf and /etc/nftables/ (firewall_tables.py,
+# 4.1+, e0bb65e2), /etc/sysconfig whole (system.py), /etc/firewalld (firewalld.py) and writes
+# systemctl_list-unit-files (systemd.py) and docker_version (docker.py); it copies no /sys/class/net/X/bridge
+# and no /etc/iptables (Debian's iptables-persistent files).
+BRIDGE_NF_CALL_FILES = ("/sys/class/net/*/bridge/nf_call_iptables", "/sys/class/net/*/bridge/nf_call_ip6tables")
+NFTABLES_CONF_FILES = ("/etc/nftables.conf", "/etc/sysconfig/nftables.conf")
+NFTABLES_INCLUDE_GLOBS = ("/etc/nftables/*", "/etc/nftables.d/*")
+# What iptables-restore reads at service start, and the unit that runs it.
+IPTABLES_RESTORE_FILES = (
+    ("/etc/sysconfig/iptables", "iptables.service"),          # RHEL/Fedora iptables-services
+    ("/etc/iptables/rules.v4", "netfilter-persistent.service"),  # Debian/Ubuntu iptables-persistent
+    ("/etc/iptables/iptables.rules", "iptables.service"),     # Arch
+)
+FIREWALL_UNITS = ("nftables.service", "iptables.service", "netfilter-persistent.service", "firewalld.service",
+                  "docker.service")
+UNIT_DIRS = ("/etc/systemd/system/", "/usr/lib/systemd/system/", "/lib/systemd/system/")
+UNIT_FILES_ARGV = ["systemctl", "list-unit-files"]
+# dockerd --version prints the engine's version and exits; docker version (sos) asks the daemon.
+DOCKERD_VERSION_ARGV = ["dockerd", "--version"]
+DOCKER_VERSION_SOS = ("docker_version",)
+CAPTURE_FILES = CAPTURE_FILES + BRIDGE_NF_CALL_FILES + NFTABLES_CONF_FILES + NFTABLES_INCLUDE_GLOBS + tuple(
+    path for path, _unit in IPTABLES_RESTORE_FILES)
+CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
+    {"plugin": "systemd", "argv": UNIT_FILES_ARGV},
+    {"plugin": "docker", "argv": DOCKERD_VERSION_ARGV},
+)

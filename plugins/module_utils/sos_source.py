@@ -60,6 +60,8 @@ class SosFallbacks(object):
         self._layout = None
         # The ipv4 filter table's FORWARD policy from an iptables -nvL listing, once one is read.
         self.forward_policy = None
+        # Chain names of the listings read (an empty "Chain DOCKER (0 references)" holds no rule).
+        self.listing_chains = []
 
     # ------------------------------------------------------------ plumbing
     def layout(self):
@@ -177,6 +179,7 @@ class SosFallbacks(object):
                 # "Chain FORWARD (policy DROP ...)": what iptables-save's ":FORWARD DROP" says.
                 self.forward_policy = (parsed.get("policies") or {}).get("filter", {}).get("FORWARD")
             rules.extend(parsed["rules"])
+            self.listing_chains.extend(name for names in parsed["chains"].values() for name in names)
             read.append(path.lstrip("/"))
             self.record("netfilter_rules", path.lstrip("/"))
             have_filter = have_filter or table == "filter"

@@ -19,7 +19,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures")
 PARSER_MODULES = ("parse_proc", "parse_netfilter_rules", "parse_schedules", "parse_crash", "kernel_release",
-                  "parse_iptables_listing", "parse_systemd_state", "parse_ps_listing", "sos_layout")
+                  "parse_iptables_listing", "parse_systemd_state", "parse_ps_listing", "sos_layout", "parse_firewall")
 
 # (module, function, fixture glob, extra arguments after the text)
 CASES = [
@@ -51,6 +51,11 @@ CASES = [
     ("parse_ps_listing", "parse_ip_netns", "sos/ip_*", []),
     ("parse_proc", "parse_ip_link", "sos/ip_*", []),
     ("sos_layout", "parse_sos_version", "sos/SOURCES.md", []),
+    ("parse_firewall", "parse_nftables_conf", "firewall/nftables.conf_*", ["/etc/nftables.conf"]),
+    ("parse_firewall", "parse_restore_file", "firewall/*iptables*", ["/etc/sysconfig/iptables"]),
+    ("parse_firewall", "nft_forward_policy", "rules/nft_*", []),
+    ("parse_firewall", "parse_unit_file_states", "firewall/systemctl_*", []),
+    ("parse_firewall", "parse_docker_version", "firewall/docker_version_*", []),
 ]
 # Hostile inputs every parser gets on every interpreter: non-ASCII in quotes
 # (Python 2's shlex), control characters, replacement characters, huge numbers.
@@ -76,8 +81,8 @@ import io, json, sys
 sys.path.insert(0, sys.argv[1])
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (
     parse_proc, parse_netfilter_rules, parse_schedules, parse_crash, kernel_release,
-    parse_iptables_listing, parse_systemd_state, parse_ps_listing, sos_layout)
-modules = {"parse_proc": parse_proc, "parse_netfilter_rules": parse_netfilter_rules,
+    parse_iptables_listing, parse_systemd_state, parse_ps_listing, sos_layout, parse_firewall)
+modules = {"parse_firewall": parse_firewall, "parse_proc": parse_proc, "parse_netfilter_rules": parse_netfilter_rules,
            "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release,
            "parse_iptables_listing": parse_iptables_listing, "parse_systemd_state": parse_systemd_state,
            "parse_ps_listing": parse_ps_listing, "sos_layout": sos_layout}
@@ -133,8 +138,8 @@ def _run_here(request):
     sys_path = list(sys.path)
     from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (  # noqa: F401
         kernel_release, parse_crash, parse_iptables_listing, parse_netfilter_rules, parse_proc, parse_ps_listing,
-        parse_schedules, parse_systemd_state, sos_layout)
-    modules = {"parse_proc": parse_proc, "parse_netfilter_rules": parse_netfilter_rules,
+        parse_firewall, parse_schedules, parse_systemd_state, sos_layout)
+    modules = {"parse_firewall": parse_firewall, "parse_proc": parse_proc, "parse_netfilter_rules": parse_netfilter_rules,
                "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release,
                "parse_iptables_listing": parse_iptables_listing, "parse_systemd_state": parse_systemd_state,
                "parse_ps_listing": parse_ps_listing, "sos_layout": sos_layout}
