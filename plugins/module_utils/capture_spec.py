@@ -273,6 +273,7 @@ def ethtool_features_argv(device):
     """``ethtool -k DEVICE`` as an argv (live), whose sos name is ``ethtool_-k_DEVICE``."""
     return [device if word == DEVICE_PLACEHOLDER else word for word in ETHTOOL_FEATURES_ARGV]
 
+
 # The firewall facts (gather_firewall): each bridge's own nf_call_iptables (ORed with the
 # global sysctl), what firewall services load at start or reload, and which of them run.
 # sos copies /etc/nftables.conf, /etc/sysconfig/nftables.conf and /etc/nftables/ (firewall_tables.py,
