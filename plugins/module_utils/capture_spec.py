@@ -310,6 +310,39 @@ def ethtool_features_argv(device):
     return [device if word == DEVICE_PLACEHOLDER else word for word in ETHTOOL_FEATURES_ARGV]
 
 
+# The firewall facts (gather_firewall): each bridge's own nf_call_iptables (ORed with the
+# global sysctl), what firewall services load at start or reload, and which of them run.
+# sos copies /etc/nftables.conf, /etc/sysconfig/nftables.conf and /etc/nftables/ (firewall_tables.py,
+# 4.1+, e0bb65e2), /etc/sysconfig whole (system.py), /etc/firewalld (firewalld.py) and writes
+# systemctl_list-unit-files (systemd.py) and docker_version (docker.py); it copies no /sys/class/net/X/bridge
+# and no /etc/iptables (Debian's iptables-persistent files).
+BRIDGE_NF_CALL_FILES = ("/sys/class/net/*/bridge/nf_call_iptables", "/sys/class/net/*/bridge/nf_call_ip6tables")
+NFTABLES_CONF_FILES = ("/etc/nftables.conf", "/etc/sysconfig/nftables.conf")
+NFTABLES_INCLUDE_GLOBS = ("/etc/nftables/*", "/etc/nftables.d/*")
+# What iptables-restore reads at service start, and the unit that runs it.
+IPTABLES_RESTORE_FILES = (
+    ("/etc/sysconfig/iptables", "iptables.service"),          # RHEL/Fedora iptables-services
+    ("/etc/iptables/rules.v4", "netfilter-persistent.service"),  # Debian/Ubuntu iptables-persistent
+    ("/etc/iptables/iptables.rules", "iptables.service"),     # Arch
+)
+FIREWALL_UNITS = ("nftables.service", "iptables.service", "netfilter-persistent.service", "firewalld.service",
+                  "docker.service")
+UNIT_DIRS = ("/etc/systemd/system/", "/usr/lib/systemd/system/", "/lib/systemd/system/")
+# A live host's enabled units are the links in the .wants/ directories (names only);
+# a capture also stores systemctl list-unit-files, which the offline reader takes.
+UNIT_WANTS_MARKERS = tuple(d + "*.wants/*" for d in UNIT_DIRS)
+UNIT_FILES_ARGV = ["systemctl", "list-unit-files"]
+# dockerd --version prints the engine's version and exits; docker version (sos) asks the daemon.
+DOCKERD_VERSION_ARGV = ["dockerd", "--version"]
+DOCKER_VERSION_SOS = ("docker_version",)
+CAPTURE_FILES = CAPTURE_FILES + BRIDGE_NF_CALL_FILES + NFTABLES_CONF_FILES + NFTABLES_INCLUDE_GLOBS + tuple(
+    path for path, _unit in IPTABLES_RESTORE_FILES)
+CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
+    {"plugin": "systemd", "argv": UNIT_FILES_ARGV},
+    {"plugin": "docker", "argv": DOCKERD_VERSION_ARGV},
+)
+
+
 # ---------------------------------------------------------------- the rest of what the audit reads
 # The journal's directories: the live audit runs journalctl only where one exists,
 # and falls back to dmesg. Presence only.
@@ -332,7 +365,7 @@ PRESENCE_MARKERS = (
     + tuple(directory + "/*" for _kind, directory in NAMESPACE_DIRS)
     + tuple(directory + "/*" for directory in CRASH_DIRS)
     + tuple(directory + "/*/*" for directory in CRASH_DIRS)
-    + INTERFACE_MARKERS + JOURNAL_DIRS + SYSTEMD_LIBRARY_GLOBS
+    + INTERFACE_MARKERS + JOURNAL_DIRS + SYSTEMD_LIBRARY_GLOBS + UNIT_WANTS_MARKERS
 )
 
 # Written by the capture script itself: when it ran (the offline reference time of
@@ -369,6 +402,9 @@ SOS_ONLY_COMMANDS = (
     ("logs", "journalctl --no-pager --boot", "logs.py 4.x"),
     ("logs", "journalctl --no-pager --catalog --boot", "logs.py 3.x"),
     ("logs", "journalctl --no-pager", "logs.py, no journal of this boot"),
+    # docker.py runs "docker %s" for its subcommands, ps and version among them (sos HEAD 5c7e63ee)
+    ("docker", "docker version", "docker.py"),
+    ("docker", "docker ps", "docker.py"),
 )
 # process.py's "ps axo ..." listing under each version's column list (sos_layout.FACT_LOCATIONS).
 SOS_PS_AXO = "ps_axo_flags_state_uid_pid_ppid_pgid_sid_cls_pri_*"

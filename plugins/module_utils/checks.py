@@ -12,6 +12,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_datapath import DATAPATH_CHECKS
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_firewall import FIREWALL_CHECKS
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks_forwarding import (  # noqa: F401 - NEAR_FULL_RATIO is public here
     FORWARDING_CHECKS,
     NEAR_FULL_RATIO,
@@ -350,8 +351,15 @@ def check_br_netfilter(facts):
     if brnf.get("loaded"):
         off = [(k, v) for k, v in sorted((brnf.get("sysctls") or {}).items())
                if k in ("bridge-nf-call-iptables", "bridge-nf-call-ip6tables") and v == 0]
+        # A bridge's own nf_call_iptables = 1 filters it whatever the global says (ORed in br_nf_pre_routing):
+        # with every bridge that needs filtering set so, the global 0 only spares the guest bridges.
+        own_on = [n for n in sorted(bridges) if (bridges[n] or {}).get("kind") not in GUEST_KINDS]
+        own_filtered = [(bridges[n] or {}).get("nf_call_iptables") == 1 for n in own_on]
+        exempted = bool(guests) and bool(own_on) and all(own_filtered)
         if off:
-            if env.get("kubernetes") or worst["name"] == "bridge_cni":
+            if exempted and not env.get("kubernetes"):
+                rule_name = "hypervisor"
+            elif env.get("kubernetes") or worst["name"] == "bridge_cni":
                 rule_name = "kubernetes"
             elif worst["name"] == "docker_needs_it":
                 rule_name = "container"
@@ -365,6 +373,8 @@ def check_br_netfilter(facts):
                 "BRIDGE_NF_CALL_DISABLED", rule("BRIDGE_NF_CALL_DISABLED", rule_name),
                 "br_netfilter is loaded but %s, so bridged packets on %s skip iptables%s." % (
                     ", ".join("net.bridge.%s = %s" % kv for kv in off), names,
+                    "; %s keep(s) their own nf_call_iptables = 1, so only the guest bridges %s skip it" % (
+                        ", ".join(own_on), ", ".join(guests)) if exempted and rule_name == "hypervisor" else
                     "; on a hypervisor that is the recommended setting, leave it" if rule_name == "hypervisor"
                     else ""),
                 [evidence("/proc/sys/net/bridge/%s" % k, None, v) for k, v in off]))
@@ -698,7 +708,7 @@ ALL_CHECKS = (
     check_interface_forwarding,
     check_conntrack,
     check_crash_dumps,
-) + KERNEL_LOG_CHECKS + FORWARDING_CHECKS + DATAPATH_CHECKS
+) + KERNEL_LOG_CHECKS + FORWARDING_CHECKS + DATAPATH_CHECKS + FIREWALL_CHECKS
 
 
 def run_checks(facts, extra_kernel_entries=()):

@@ -224,6 +224,30 @@ CATALOGUE = {
                        "https://github.com/flannel-io/flannel/issues/1279",
                        "https://github.com/projectcalico/calico/issues/3145"],
     },
+    "BRIDGE_FILTER_DROPS_GUESTS": {
+        "title": "Bridged guest traffic is sent through a FORWARD chain that drops it",
+        "role": "nfdoctor.netfilter.br_netfilter",
+        "remediation": "Accept the bridge in FORWARD (with Docker: iptables -I DOCKER-USER -i BR -o BR -j ACCEPT, "
+                       "Docker's documented place for it), or take bridged frames out of iptables: the per-bridge "
+                       "/sys/class/net/BR/bridge/nf_call_iptables is ORed with net.bridge.bridge-nf-call-iptables, so "
+                       "it cannot exempt a bridge while the global is 1; set the global to 0 and give the bridges "
+                       "that must stay filtered their own nf_call_iptables=1 (role nfdoctor.netfilter.br_netfilter "
+                       "with nfdoctor_br_netfilter_exempt_guest_bridges=true does both and persists them).",
+        "references": ["https://wiki.libvirt.org/Net.bridge.bridge-nf-call_and_sysctl.conf.html",
+                       "https://docs.docker.com/engine/network/packet-filtering-firewalls/",
+                       "https://github.com/docker/for-linux/issues/949"],
+    },
+    "FIREWALL_RELOAD_WIPES_CHAINS": {
+        "title": "A firewall reload wipes the chains Docker or kube-proxy created",
+        "role": None,
+        "remediation": "Keep the firewall service's file from replacing the runtime's tables: in /etc/nftables.conf "
+                       "replace 'flush ruleset' with 'table inet filter' + 'flush table inet filter' (only your own "
+                       "table); for iptables.service / netfilter-persistent save the rules with Docker running or "
+                       "restore with --noflush; with firewalld use Docker 20.10+ (docker zone). After a reload that "
+                       "already wiped them, restart dockerd (kube-proxy re-creates its chains at its next sync).",
+        "references": ["https://github.com/moby/moby/issues/16137", "https://github.com/moby/moby/issues/35043",
+                       "man:nft(8)", "man:iptables-restore(8)"],
+    },
 }
 
 
@@ -442,6 +466,41 @@ RULES = {
     ("VXLAN_CSUM_OFFLOAD_BUG", "latent"): (
         "low", "medium", "ea64d8d6c675: the kernel and the offload are as in the bug, but no NAT rule would rewrite "
                          "the outer UDP header today"),
+    ("BRIDGE_FILTER_DROPS_GUESTS", "guests_black_holed"): (
+        "high", "high", "libvirt wiki 'Net.bridge.bridge-nf-call and sysctl.conf' (bridged guest traffic sent to "
+                        "iptables is blocked by host rules that only account for the host); br_nf_pre_routing() "
+                        "(net/bridge/br_netfilter_hooks.c) sends a frame to FORWARD when the global sysctl or the "
+                        "bridge's nf_call_iptables is 1; Docker sets FORWARD DROP (moby#14041, docker/for-linux#949)"),
+    ("BRIDGE_FILTER_DROPS_GUESTS", "libvirt_network"): (
+        "medium", "medium", "libvirt docs/firewall.rst: the LIBVIRT_FWX '-i virbr0 -o virbr0 -j ACCEPT' rule exists "
+                            "for guest-to-guest frames once br_netfilter is on; without it they hit the DROP policy"),
+    ("BRIDGE_FILTER_DROPS_GUESTS", "no_guest_yet"): (
+        "medium", "medium", "the bridge holds a NIC and no guest port yet: the next guest attached to it goes "
+                            "dark (libvirt wiki; seapath/ansible#909)"),
+    ("FIREWALL_RELOAD_WIPES_CHAINS", "chains_missing"): (
+        "high", "medium", "https://github.com/moby/moby/issues/16137: a firewall restart removes Docker's chains and "
+                          "containers lose NAT and published ports until dockerd restarts"),
+    ("FIREWALL_RELOAD_WIPES_CHAINS", "nft_flush_docker"): (
+        "high", "high", "man:nft(8) 'flush ruleset' deletes every table, iptables-nft's ip nat/ip filter included; "
+                        "Debian's /etc/nftables.conf starts with it and nftables.service reload runs nft -f on it "
+                        "(moby#35043); dockerd writes its chains only at start"),
+    ("FIREWALL_RELOAD_WIPES_CHAINS", "nft_flush_kube"): (
+        "medium", "medium", "man:nft(8) flush ruleset; kube-proxy re-creates its chains at its next sync "
+                            "(--iptables-sync-period, 30 s by default), so Services break until then"),
+    ("FIREWALL_RELOAD_WIPES_CHAINS", "nft_flush_legacy"): (
+        "low", "medium", "Docker's chains are in iptables-legacy's x_tables, which 'flush ruleset' does not touch; "
+                         "a switch of the iptables alternative to nft (Debian 10+ default) puts them in reach"),
+    ("FIREWALL_RELOAD_WIPES_CHAINS", "restore_without_docker"): (
+        "high", "high", "man:iptables-restore(8): without --noflush every table in the file is flushed first, so "
+                        "Docker's chains in it are gone after the service restarts (moby#16137)"),
+    ("FIREWALL_RELOAD_WIPES_CHAINS", "restore_unit_off"): (
+        "low", "medium", "man:iptables-restore(8); the unit is not enabled, so only a manual restore or re-enabling "
+                         "it wipes Docker's chains"),
+    ("FIREWALL_RELOAD_WIPES_CHAINS", "firewalld_old_docker"): (
+        "medium", "medium", "https://github.com/moby/libnetwork/pull/2548 (moby/moby#41189, Docker 20.10.0): before "
+                            "20.10 dockerd put its interfaces in no firewalld zone and only re-added its rules on "
+                            "firewalld's Reloaded signal; on the nftables backend (RHEL 8) containers were rejected "
+                            "(libnetwork#2496)"),
 }
 
 

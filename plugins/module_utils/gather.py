@@ -29,6 +29,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_bridges i
     parse_docker_daemon_json,
     parse_libvirt_network_xml,
 )
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_firewall import nft_forward_policy
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import (
     disabling_directives,
     modprobe_facts,
@@ -110,6 +111,7 @@ SECTIONS = (
     ("routing", {"routing": None}),
     ("iptables_backends", {"iptables_backends": None}),
     ("datapath", {"datapath": None}),
+    ("firewall", {"firewall": None}),
 )
 # kube-proxy writes one INVALID DROP rule per family; more is another firewall's.
 MAX_INVALID_DROP_RULES = 20
@@ -181,6 +183,9 @@ class Gatherer(object):
     # ------------------------------------------------------------ plumbing
     def run(self):
         self._interface_details = []
+        self._rules = []
+        self._chains = []
+        self._forward_drop_table = None
         for name, fallback in SECTIONS:
             try:
                 getattr(self, "_gather_" + name)()
@@ -314,9 +319,10 @@ class Gatherer(object):
         return name in (mods.get("loaded") or {}) or name in (mods.get("builtin") or [])
 
     def _gather_rules(self):
-        rules, sources = [], []
+        rules, sources, chains = [], [], []
         tables = {}
         forward_policy = None
+        self._forward_drop_table = None
         for family, path, tool in (("ipv4", "/proc/net/ip_tables_names", "iptables-save"),
                                    ("ipv6", "/proc/net/ip6_tables_names", "ip6tables-save")):
             text = self.src.read(path)
@@ -337,10 +343,12 @@ class Gatherer(object):
                 if family == "ipv4":
                     forward_policy = forward_policy or _forward_policy(output)
                 rules.extend(parsed["rules"])
+                chains.extend((tool, name) for names in parsed["chains"].values() for name in names)
                 sources.append(tool)
                 self.sos.record("netfilter_rules", self.sos.found_name([tool], []))
             elif self.src.captured:
                 listed, read = self.sos.iptables_listings(family, names if text is not None else None)
+                chains.extend(("listing", name) for name in self.sos.listing_chains)
                 forward_policy = forward_policy or self.sos.forward_policy
                 rules.extend(listed)
                 sources.extend(read)
@@ -353,7 +361,16 @@ class Gatherer(object):
                 parsed = parse_nft_ruleset(output)
                 self._problems("nft list ruleset", parsed)
                 rules.extend(parsed["rules"])
+                chains.extend(("nft", name) for names in parsed["chains"].values() for name in names)
                 sources.append("nft list ruleset")
+                # Every base chain at the forward hook must accept: an nft chain's drop policy drops as
+                # surely as iptables' (and sos skips the -nvL listing of a table the ruleset holds).
+                nft_policy = nft_forward_policy(output)
+                if nft_policy and (forward_policy is None or nft_policy["policy"] == "DROP"):
+                    forward_policy = nft_policy["policy"]
+                    self._forward_drop_table = nft_policy["table"]
+        self._rules = rules
+        self._chains = chains
         summary = summarise_rules(rules)
         if self.src.captured:
             self.sos.note_missing("netfilter_rules", bool(sources))
@@ -436,6 +453,12 @@ class Gatherer(object):
             for name in names:
                 if self.src.isdir("/sys/class/net/%s/bridge" % name):
                     bridges[name] = {"ports": self.src.listdir("/sys/class/net/%s/brif" % name)}
+                    # Per bridge, ORed with net.bridge.bridge-nf-call-iptables (br_nf_pre_routing): it can add
+                    # filtering to one bridge, never take it away. Absent where sysfs does not say (sos).
+                    for key in ("nf_call_iptables", "nf_call_ip6tables"):
+                        value = self.src.read("/sys/class/net/%s/bridge/%s" % (name, key))
+                        if value:
+                            bridges[name][key] = parse_sysctl_value(value)
         else:
             from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_net import (
                 parse_brctl_show,
@@ -749,12 +772,12 @@ class Gatherer(object):
                 if parsed["bridge"]:
                     networks[parsed["bridge"]] = parsed["forward_mode"]
         daemon_text = self.src.read(spec.DOCKER_DAEMON_JSON)
-        docker = {"daemon_json": None, "icc": None, "userland_proxy": None}
+        docker = {"daemon_json": None, "icc": None, "userland_proxy": None, "iptables": None}
         if daemon_text is not None:
             parsed = parse_docker_daemon_json(daemon_text)
             self._problems(spec.DOCKER_DAEMON_JSON, parsed)
             docker = {"daemon_json": spec.DOCKER_DAEMON_JSON, "icc": parsed["icc"],
-                      "userland_proxy": parsed["userland_proxy"]}
+                      "userland_proxy": parsed["userland_proxy"], "iptables": parsed["iptables"]}
         self.facts["docker"] = docker
         bridges = self.facts.get("bridges") or {}
         ports = set(p for b in bridges.values() for p in (b or {}).get("ports") or [])
@@ -872,6 +895,12 @@ class Gatherer(object):
         # VXLAN devices and their checksum offload: gather_datapath.py, imported when needed.
         from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather_datapath import gather_datapath
         self.facts["datapath"] = gather_datapath(self)
+
+    def _gather_firewall(self):
+        # FORWARD accepts per bridge, the chains runtimes created, what firewall services restore:
+        # gather_firewall.py, imported when needed.
+        from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather_firewall import gather_firewall
+        self.facts["firewall"] = gather_firewall(self)
 
 
 def _leading_int(text):

@@ -62,12 +62,13 @@ def parse_libvirt_network_xml(text):
 
 
 def parse_docker_daemon_json(text):
-    """``{"icc": bool|None, "userland_proxy": bool|None, "problems": [str]}`` from /etc/docker/daemon.json.
+    """``{"icc", "userland_proxy", "iptables": bool|None, "problems": [str]}`` from /etc/docker/daemon.json.
 
-    Docker's defaults are ``icc: true`` and ``userland-proxy: true``; None
+    Docker's defaults are ``icc: true``, ``userland-proxy: true`` and
+    ``iptables: true`` (false: dockerd writes no rules at all); None
     means the key is not set (the default applies).
     """
-    result = {"icc": None, "userland_proxy": None, "problems": []}
+    result = {"icc": None, "userland_proxy": None, "iptables": None, "problems": []}
     try:
         data = json.loads(as_text(text) or "{}")
     except ValueError as exc:
@@ -76,7 +77,7 @@ def parse_docker_daemon_json(text):
     if not isinstance(data, dict):
         result["problems"].append("not a JSON object")
         return result
-    for key, field in (("icc", "icc"), ("userland-proxy", "userland_proxy")):
+    for key, field in (("icc", "icc"), ("userland-proxy", "userland_proxy"), ("iptables", "iptables")):
         value = data.get(key)
         if isinstance(value, bool):
             result[field] = value

@@ -56,6 +56,8 @@ class SosFallbacks(Provenance):
         super(SosFallbacks, self).__init__(src)
         # The ipv4 filter table's FORWARD policy from an iptables -nvL listing, once one is read.
         self.forward_policy = None
+        # Chain names of the listings read (an empty "Chain DOCKER (0 references)" holds no rule).
+        self.listing_chains = []
 
     # ------------------------------------------------------------ netfilter rules
     def _nft_tables(self, family):
@@ -94,6 +96,7 @@ class SosFallbacks(Provenance):
                 # "Chain FORWARD (policy DROP ...)": what iptables-save's ":FORWARD DROP" says.
                 self.forward_policy = (parsed.get("policies") or {}).get("filter", {}).get("FORWARD")
             rules.extend(parsed["rules"])
+            self.listing_chains.extend(name for names in parsed["chains"].values() for name in names)
             read.append(path.lstrip("/"))
             self.record("netfilter_rules", path.lstrip("/"))
             have_filter = have_filter or table == "filter"

@@ -241,7 +241,8 @@ ansible_facts:
           elements: str
           returned: always
         bridges:
-          description: Bridge name to C(ports).
+          description: Bridge name to C(ports), C(kind), C(guest_ports) and, where sysfs says,
+            C(nf_call_iptables) (the bridge's own knob, which the kernel ORs with the global sysctl).
           type: dict
           returned: always
         br_netfilter:
@@ -304,6 +305,14 @@ ansible_facts:
           description: C(default) (the variant of plain iptables, nf_tables or legacy), C(legacy) and C(nft)
             (per -save tool, C(rules) counted, C(tables) holding them, the C(first) rule line) and
             C(legacy_tables).
+          type: dict
+          returned: always
+        firewall:
+          description: C(forward_drop_table) (the nft table whose forward base chain drops), C(bridge_forward_accepts)
+            (per bridge, the ACCEPT rules reachable from FORWARD that take its bridged frames), C(runtime_chains)
+            (Docker's and kube-proxy's chains, and whether they live in nf_tables), C(nftables_conf) (the flush lines
+            of the nftables.service file and its includes), C(restore_files) (iptables restore files, their tables and
+            DOCKER chains), C(units) (firewall and runtime unit states), C(docker_version) and C(docker_containers).
           type: dict
           returned: always
         findings:

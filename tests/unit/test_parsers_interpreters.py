@@ -22,7 +22,7 @@ PARSER_MODULES = ("parse_text", "parse_kmod", "parse_conntrack", "parse_processe
                   "dropins",  # parse_sysctl_d takes the precedence of sysctl.d files from it
                   "parse_netfilter_rules", "parse_schedules", "parse_crash", "kernel_release",
                   "parse_iptables_listing", "parse_systemd_state", "parse_ps_listing", "sos_layout",
-                  "capture_spec")  # parse_schedules and parse_sysctl_d take their sources from capture_spec
+                  "capture_spec", "parse_firewall")  # parse_schedules and parse_sysctl_d take their sources from capture_spec
 
 # (module, function, fixture glob, extra arguments after the text)
 CASES = [
@@ -54,6 +54,11 @@ CASES = [
     ("parse_ps_listing", "parse_ip_netns", "sos/ip_*", []),
     ("parse_net", "parse_ip_link", "sos/ip_*", []),
     ("sos_layout", "parse_sos_version", "sos/SOURCES.md", []),
+    ("parse_firewall", "parse_nftables_conf", "firewall/nftables.conf_*", ["/etc/nftables.conf"]),
+    ("parse_firewall", "parse_restore_file", "firewall/*iptables*", ["/etc/sysconfig/iptables"]),
+    ("parse_firewall", "nft_forward_policy", "rules/nft_*", []),
+    ("parse_firewall", "parse_unit_file_states", "firewall/systemctl_*", []),
+    ("parse_firewall", "parse_docker_version", "firewall/docker_version_*", []),
 ]
 # Hostile inputs every parser gets on every interpreter: non-ASCII in quotes
 # (Python 2's shlex), control characters, replacement characters, huge numbers.
@@ -80,8 +85,8 @@ sys.path.insert(0, sys.argv[1])
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (
     parse_text, parse_kmod, parse_conntrack, parse_processes, parse_net, parse_sysctl_d,
     parse_netfilter_rules, parse_schedules, parse_crash, kernel_release,
-    parse_iptables_listing, parse_systemd_state, parse_ps_listing, sos_layout)
-modules = {"parse_text": parse_text, "parse_kmod": parse_kmod, "parse_conntrack": parse_conntrack,
+    parse_iptables_listing, parse_systemd_state, parse_ps_listing, sos_layout, parse_firewall)
+modules = {"parse_firewall": parse_firewall, "parse_text": parse_text, "parse_kmod": parse_kmod, "parse_conntrack": parse_conntrack,
            "parse_processes": parse_processes, "parse_net": parse_net, "parse_sysctl_d": parse_sysctl_d,
            "parse_netfilter_rules": parse_netfilter_rules,
            "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release,
@@ -140,10 +145,11 @@ def _run_here(request):
     from ansible_collections.nfdoctor.netfilter.plugins.module_utils import (  # noqa: F401
         kernel_release, parse_conntrack, parse_crash, parse_iptables_listing, parse_kmod, parse_net,
         parse_netfilter_rules, parse_processes, parse_ps_listing, parse_sysctl_d, parse_text,
-        parse_schedules, parse_systemd_state, sos_layout)
-    modules = {"parse_text": parse_text, "parse_kmod": parse_kmod, "parse_conntrack": parse_conntrack,
-           "parse_processes": parse_processes, "parse_net": parse_net, "parse_sysctl_d": parse_sysctl_d,
-           "parse_netfilter_rules": parse_netfilter_rules,
+        parse_schedules, parse_systemd_state, sos_layout, parse_firewall)
+    modules = {"parse_firewall": parse_firewall, "parse_text": parse_text, "parse_kmod": parse_kmod,
+               "parse_conntrack": parse_conntrack,
+               "parse_processes": parse_processes, "parse_net": parse_net, "parse_sysctl_d": parse_sysctl_d,
+               "parse_netfilter_rules": parse_netfilter_rules,
                "parse_schedules": parse_schedules, "parse_crash": parse_crash, "kernel_release": kernel_release,
                "parse_iptables_listing": parse_iptables_listing, "parse_systemd_state": parse_systemd_state,
                "parse_ps_listing": parse_ps_listing, "sos_layout": sos_layout}

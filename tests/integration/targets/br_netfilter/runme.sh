@@ -64,6 +64,55 @@ play hypervisor-optin "$HERE/converge.yml" -e nfdoctor_test_root="$hv" -e nfdoct
 [ "$CHANGED" -gt 0 ] && [ -f "$hv/etc/modules-load.d/nfdoctor-br_netfilter.conf" ] || fail "the opt-in did not apply"
 pass "nfdoctor_br_netfilter_allow_guest_bridges=true applies it anyway"
 
+# BRIDGE_FILTER_DROPS_GUESTS: br_netfilter is loaded (dockerd loaded it), bridge-nf-call-iptables = 1,
+# Docker's FORWARD DROP, br0 (eno1 + a guest's vnet0) has no ACCEPT rule and its own nf_call_iptables = 0.
+ex=$(make_root exempt "$FIXTURES/modprobe/debian12")
+mkdir -p "$ex/proc/sys/kernel" "$ex/proc/sys/net/bridge" "$ex/lib/modules/6.1.0-27-amd64/kernel/net/bridge" \
+    "$ex/sys/class/net/br0/bridge" "$ex/sys/class/net/br0/brif" "$ex/sys/class/net/eno1/device" \
+    "$ex/sys/class/net/docker0/bridge" "$ex/sys/class/net/docker0/brif" "$ex/sos_commands/networking" \
+    "$ex/etc/docker" "$ex/usr/lib/systemd"
+: >"$ex/lib/modules/6.1.0-27-amd64/kernel/net/bridge/br_netfilter.ko"
+: >"$ex/usr/lib/systemd/systemd-sysctl"
+printf '6.1.0-27-amd64\n' >"$ex/proc/sys/kernel/osrelease"
+printf 'br_netfilter 32768 0 - Live 0xffffffffc0a81000\nbridge 311296 1 br_netfilter, Live 0xffffffffc0a00000\n' \
+    >"$ex/proc/modules"
+printf '1\n' >"$ex/proc/sys/net/bridge/bridge-nf-call-iptables"
+printf '0\n' >"$ex/proc/sys/net/bridge/bridge-nf-call-ip6tables"
+printf '8000.525400aabbcc\n' >"$ex/sys/class/net/br0/bridge/bridge_id"
+printf '0\n' >"$ex/sys/class/net/br0/bridge/nf_call_iptables"
+: >"$ex/sys/class/net/br0/brif/eno1"
+: >"$ex/sys/class/net/br0/brif/vnet0"
+printf '8000.0242ac110001\n' >"$ex/sys/class/net/docker0/bridge/bridge_id"
+: >"$ex/sys/class/net/docker0/brif/veth9a8b7c6"
+cp "$FIXTURES/firewall/iptables-save_kvm_docker_24.txt" "$ex/sos_commands/networking/iptables-save"
+play exempt-off "$HERE/converge.yml" -e nfdoctor_test_root="$ex"
+grep -q 'nfdoctor_br_netfilter_exempt_guest_bridges=true' "$LOG" || fail "the refusal does not name the exemption"
+before=$(tree_state "$ex")
+play exempt-check "$HERE/converge.yml" --check --diff -e nfdoctor_test_root="$ex" \
+    -e nfdoctor_br_netfilter_exempt_guest_bridges=true
+[ "$(tree_state "$ex")" = "$before" ] || fail "--check changed files"
+grep -q '^+net.bridge.bridge-nf-call-iptables=0' "$LOG" || fail "--diff did not show the global 0"
+grep -q '^+ACTION=="add", SUBSYSTEM=="net", KERNEL=="br0"' "$LOG" || fail "--diff did not show the udev rule"
+pass "exemption: --check --diff changes no file and shows the sysctl file and the udev rules"
+play exempt "$HERE/converge.yml" -e nfdoctor_test_root="$ex" -e nfdoctor_br_netfilter_exempt_guest_bridges=true
+[ "$CHANGED" -gt 0 ] || fail "the exemption changed nothing"
+rules="$ex/etc/udev/rules.d/99-zz-nfdoctor-bridge-exempt.rules"
+grep -q 'KERNEL=="docker0", RUN+=.*echo 1 > /sys/class/net/%k/bridge/nf_call_iptables' "$rules" \
+    || fail "docker0 does not keep its filtering"
+grep -q 'KERNEL=="br0", RUN+=.*echo 0 > /sys/class/net/%k/bridge/nf_call_iptables' "$rules" || fail "br0 rule"
+grep -q 'KERNEL=="br_netfilter", RUN+="/usr/lib/systemd/systemd-sysctl --prefix=/net/bridge"' "$rules" \
+    || fail "no rule applying the global 0 when br_netfilter loads late"
+grep -qx 'net.bridge.bridge-nf-call-iptables=0' "$ex/etc/sysctl.d/99-zz-nfdoctor-bridge.conf" || fail "sysctl file"
+grep -qx 'net.bridge.bridge-nf-call-ip6tables=0' "$ex/etc/sysctl.d/99-zz-nfdoctor-bridge.conf" \
+    || fail "ip6tables did not keep its audited 0"
+[ ! -e "$ex/etc/modules-load.d/nfdoctor-br_netfilter.conf" ] || fail "the exemption ran the load path too"
+[ "$(cat "$ex/proc/sys/net/bridge/bridge-nf-call-iptables")" = 1 ] || fail "a scratch root's /proc was written"
+pass "exemption: udev rules per bridge (docker0 kept at 1, br0 0), sysctl file with the global 0, no /proc write"
+after=$(tree_state "$ex")
+play exempt-again "$HERE/converge.yml" -e nfdoctor_test_root="$ex" -e nfdoctor_br_netfilter_exempt_guest_bridges=true
+[ "$CHANGED" -eq 0 ] && [ "$(tree_state "$ex")" = "$after" ] || fail "second exemption run changed=$CHANGED"
+pass "exemption: second run changed=0"
+
 old=$(make_root old "$FIXTURES/modprobe/centos7_seed000")
 mkdir -p "$old/lib/modules/3.10.0-327.el7.x86_64/kernel/net/bridge"
 : >"$old/lib/modules/3.10.0-327.el7.x86_64/kernel/net/bridge/bridge.ko"

@@ -30,7 +30,7 @@ FIXTURE_TREES = ["networkd/" + name for name in sorted(os.listdir(os.path.join(F
                  if os.path.isdir(os.path.join(FIXTURES, "networkd", name))]
 FIXTURE_TREES += ["modprobe/" + name for name in sorted(os.listdir(os.path.join(FIXTURES, "modprobe")))
                   if os.path.isdir(os.path.join(FIXTURES, "modprobe", name))]
-FIXTURE_TREES += ["flush_jobs"]
+FIXTURE_TREES += ["flush_jobs", "firewall/tree-nftables-includes"]
 # Each seed in the layout of the last sos its OS shipped, and a 4.x report (as test_seed_trees_sos).
 SOS_VERSIONS = [
     ("seed-000-centos7-conntrack-blacklist", "3.9"),
