@@ -150,7 +150,8 @@ NET_FILES = (
     "/sys/class/net/*/type",
 )  # and uevent (DEVTYPE=): INTERFACE_UEVENT_FILES below
 # Presence only: a link with a device/ is a NIC, not a virtual link (parse_bridges).
-INTERFACE_MARKERS = ("/sys/class/net/*/device",)
+# device/driver is a link to the driver (networkd's [Match] Driver=); the live audit reads its name.
+INTERFACE_MARKERS = ("/sys/class/net/*/device", "/sys/class/net/*/device/driver")
 
 # Files whose mere presence says what runs on the host.
 ENVIRONMENT_MARKERS = (

@@ -501,9 +501,8 @@ class Gatherer(object):
         if address:
             detail["mac"] = address
         if not self.src.captured:
-            driver = os.path.join("/sys/class/net", name, "device", "driver")
             # Virtual links have no device: no driver can match them.
-            detail["driver"] = os.path.basename(os.path.realpath(driver)) if os.path.islink(driver) else ""
+            detail["driver"] = self.src.link_target_name(base + "/device/driver")
         return detail
 
     def _gather_forwarding(self):

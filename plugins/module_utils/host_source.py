@@ -246,6 +246,18 @@ class HostSource(object):
         except OSError:
             return False
 
+    def link_target_name(self, path):
+        """The last name of what the link ``path`` resolves to inside the root ('' when it is not a link).
+
+        sysfs says which driver a NIC has by a link (device/driver -> .../drivers/e1000).
+        """
+        parent, _reason = self._resolve(os.path.dirname(path.rstrip("/")) or "/")
+        real, _reason = self._resolve(path)
+        if parent is None or real is None:
+            return ""
+        # the last name itself must be the link; the parents resolve inside the root like every read
+        return os.path.basename(real) if os.path.islink(os.path.join(parent, os.path.basename(path))) else ""
+
     def listdir(self, path):
         """Sorted entry names of a directory, [] when it is missing."""
         real, reason = self._resolve(path)

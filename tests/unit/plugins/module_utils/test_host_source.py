@@ -261,3 +261,23 @@ def test_error_text_is_bounded(tmp_path):
     src = HostSource(str(tmp_path))
     src.error("s" * 5000, "m" * 5000)
     assert src.errors == [{"source": "s" * 2000, "message": "m" * 2000}]
+
+
+def test_link_target_name_is_the_driver_a_sysfs_link_names_and_stays_in_the_tree(tmp_path):
+    # sysfs: /sys/class/net/ens3/device -> the virtio device, whose driver -> .../bus/virtio/drivers/virtio_net
+    device = tmp_path / "sys/devices/pci0000:00/0000:00:03.0/virtio0"
+    (tmp_path / "sys/bus/virtio/drivers/virtio_net").mkdir(parents=True)
+    device.mkdir(parents=True)
+    os.symlink("../../../../bus/virtio/drivers/virtio_net", str(device / "driver"))
+    (tmp_path / "sys/class/net/ens3").mkdir(parents=True)
+    # absolute: resolved inside the tree
+    os.symlink("/sys/devices/pci0000:00/0000:00:03.0/virtio0", str(tmp_path / "sys/class/net/ens3/device"))
+    (tmp_path / "sys/class/net/lo").mkdir()
+    os.symlink("/etc/passwd", str(tmp_path / "sys/class/net/lo/escape"))
+    source = HostSource(str(tmp_path))
+    assert source.link_target_name("/sys/class/net/ens3/device/driver") == "virtio_net"
+    assert source.link_target_name("/sys/class/net/lo/device/driver") == ""  # no device: a virtual link
+    assert source.link_target_name("/sys/class/net/lo") == ""  # a directory, not a link
+    # an absolute link names a path in the tree (TREE/etc/passwd, absent here): only the name is
+    # taken, and this machine's /etc/passwd is never opened
+    assert source.link_target_name("/sys/class/net/lo/escape") == "passwd"
