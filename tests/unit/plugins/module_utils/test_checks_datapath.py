@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_netfilter_rules as nr
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import check_known_bad_kernels, run_checks
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import check_known_bad_kernels
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.known_bad_kernels import (
     KNOWN_BAD_KERNELS,
@@ -21,6 +21,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.known_bad_kerne
 )
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_ethtool_features import parse_ethtool_features
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_iptables_listing import parse_iptables_listing
+from check_helpers import found, write  # a helper beside this file
 
 HERE = os.path.dirname(__file__)
 HEALTHY = os.path.join(HERE, "..", "..", "..", "integration", "trees", "healthy-debian12-docker")
@@ -33,23 +34,11 @@ def fixture(name, base=FIXTURES):
         return handle.read()
 
 
-def write(root, path, text):
-    full = os.path.join(root, path.lstrip("/"))
-    if not os.path.isdir(os.path.dirname(full)):
-        os.makedirs(os.path.dirname(full))
-    with open(full, "w") as handle:
-        handle.write(text)
-
-
 @pytest.fixture
 def tree(tmp_path):
     root = str(tmp_path / "host")
     shutil.copytree(HEALTHY, root, symlinks=True)
     return root
-
-
-def found(facts, finding_id):
-    return [f for f in run_checks(facts) if f["id"] == finding_id]
 
 
 # ------------------------------------------------------------ parsers

@@ -34,6 +34,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_netfilter
 )
 
 from sos_trees import sosify  # a helper beside this file (pytest puts its directory on sys.path)
+from check_helpers import found, only, write  # a helper beside this file
 
 HERE = os.path.dirname(__file__)
 TREES = os.path.join(HERE, "..", "..", "..", "integration", "trees")
@@ -45,24 +46,6 @@ NEW_IDS = ("BRIDGE_FILTER_DROPS_GUESTS", "FIREWALL_RELOAD_WIPES_CHAINS")
 def fixture(name):
     with open(os.path.join(FIXTURES, name)) as handle:
         return handle.read()
-
-
-def write(root, path, text):
-    full = os.path.join(root, path.lstrip("/"))
-    if not os.path.isdir(os.path.dirname(full)):
-        os.makedirs(os.path.dirname(full))
-    with open(full, "w") as handle:
-        handle.write(text)
-
-
-def found(facts, finding_id):
-    return [f for f in run_checks(facts) if f["id"] == finding_id]
-
-
-def only(facts, finding_id):
-    hits = found(facts, finding_id)
-    assert len(hits) == 1, hits
-    return hits[0]
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd import networkd_facts
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_networkd_link import link_unmanaged
+from check_helpers import found, only, write  # a helper beside this file
 
 HERE = os.path.dirname(__file__)
 TREES = os.path.join(HERE, "..", "..", "..", "integration", "trees")
@@ -36,30 +37,12 @@ def facts():
     return copy.deepcopy(_BASE)
 
 
-def found(facts, finding_id):
-    return [f for f in run_checks(facts) if f["id"] == finding_id]
-
-
-def only(facts, finding_id):
-    hits = found(facts, finding_id)
-    assert len(hits) == 1, hits
-    return hits[0]
-
-
 def plain_host(facts):
     """The healthy tree without Docker and NAT: a host that has no reason to forward."""
     facts["environment"] = {"kubernetes": False, "container_runtimes": [], "libvirt": False}
     facts["netfilter_rules"]["nat_in_use"] = False
     facts["bridges"] = {}
     return facts
-
-
-def write(root, path, text):
-    full = os.path.join(root, path.lstrip("/"))
-    if not os.path.isdir(os.path.dirname(full)):
-        os.makedirs(os.path.dirname(full))
-    with open(full, "w") as handle:
-        handle.write(text)
 
 
 @pytest.fixture

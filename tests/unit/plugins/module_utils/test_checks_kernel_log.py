@@ -17,6 +17,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.kernel_release import parse_kernel_release
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import modprobe_facts
+from check_helpers import found  # a helper beside this file
 
 HERE = os.path.dirname(__file__)
 TREES = os.path.join(HERE, "..", "..", "..", "integration", "trees")
@@ -40,10 +41,6 @@ def with_log(facts, text, now=NOW, uptime=None, source="/var/log/kern.log", live
     parsed = pkl.parse_kernel_log(text, source=source, reference=now)
     facts["kernel_log"] = pkl.summarise_kernel_logs([parsed], now=now if live else None, uptime=uptime)
     return facts
-
-
-def found(facts, finding_id):
-    return [f for f in run_checks(facts) if f["id"] == finding_id]
 
 
 def iso_lines(message, ages):
