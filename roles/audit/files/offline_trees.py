@@ -50,6 +50,7 @@ script writes into it. Whatever goes wrong with one source becomes a
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import re
@@ -96,6 +97,93 @@ SHOW_CHARS = 120
 
 class UnsafeArchive(Exception):
     """The archive cannot be extracted without trusting it; the message says why."""
+
+
+# Python's tarfile data filter (PEP 706) is in 3.8.17, 3.9.17, 3.10.12, 3.11.4
+# and later. Debian 12's python3 (3.11.2-6+deb12u6) has not got it, and it is
+# the Python of many controllers: there the same rules run from the port below
+# (chosen at each extraction, so the tests can run both on one interpreter).
+class _PortFilterError(tarfile.TarError):
+    """A member the port of the data filter refuses."""
+
+
+_PORT_ERRORS = {name: type(name, (_PortFilterError,), {"__doc__": "The port's " + name})
+                for name in ("SpecialFileError", "AbsolutePathError", "OutsideDestinationError",
+                             "LinkOutsideDestinationError", "AbsoluteLinkError")}
+_PORT_ERRORS["FilterError"] = _PortFilterError
+
+
+def _filter_errors(*names):
+    """tarfile's exception classes of these names, where it has them, and the port's."""
+    found = []
+    for name in names:
+        for cls in (getattr(tarfile, name, None), _PORT_ERRORS[name]):
+            if cls is not None and cls not in found:
+                found.append(cls)
+    return tuple(found)
+
+
+def _replace(member, **attrs):
+    """TarInfo.replace(deep=False) where tarfile has it, a shallow copy where it does not."""
+    if hasattr(member, "replace"):
+        return member.replace(deep=False, **attrs)
+    copied = copy.copy(member)
+    for key, value in attrs.items():
+        setattr(copied, key, value)
+    return copied
+
+
+def _port_data_filter(member, dest_path):
+    """tarfile.data_filter of CPython 3.12 (Lib/tarfile.py, _get_filtered_attrs with for_data=True).
+
+    The same refusals and the same normalised modes; where 3.12 sets an owner or a
+    mode to None ("leave it as extraction makes it"), this gives the values that
+    older tarfile's extract() then applies: the extracting user and 0o755 for
+    directories.
+    """
+    attrs = {}
+    name = member.name
+    dest_path = os.path.realpath(dest_path)
+    if name.startswith(("/", os.sep)):
+        name = attrs["name"] = member.path.lstrip("/" + os.sep)
+    if os.path.isabs(name):
+        raise _PORT_ERRORS["AbsolutePathError"]("member %r has an absolute path" % name)
+    target_path = os.path.realpath(os.path.join(dest_path, name))
+    if os.path.commonpath([target_path, dest_path]) != dest_path:
+        raise _PORT_ERRORS["OutsideDestinationError"](
+            "%r would be extracted to %r, which is outside the destination" % (name, target_path))
+    mode = member.mode
+    if mode is not None:
+        mode = mode & 0o755  # no setuid/setgid/sticky, no group/other write
+        if member.isreg() or member.islnk():
+            if not mode & 0o100:
+                mode &= ~0o111
+            mode |= 0o600
+        elif member.isdir():
+            mode = 0o755
+        elif member.issym():
+            mode = member.mode  # extract() does not chmod a link
+        else:
+            raise _PORT_ERRORS["SpecialFileError"]("%r is a special file" % name)
+        if mode != member.mode:
+            attrs["mode"] = mode
+    attrs.update(uid=os.getuid(), gid=os.getgid(), uname="", gname="")
+    if member.islnk() or member.issym():
+        if os.path.isabs(member.linkname):
+            raise _PORT_ERRORS["AbsoluteLinkError"]("%r is a link to an absolute path" % name)
+        if member.issym():
+            link_target = os.path.join(dest_path, os.path.dirname(name), member.linkname)
+        else:
+            link_target = os.path.join(dest_path, member.linkname)
+        if os.path.commonpath([os.path.realpath(link_target), dest_path]) != dest_path:
+            raise _PORT_ERRORS["LinkOutsideDestinationError"](
+                "%r would link to %r, which is outside the destination" % (name, link_target))
+    return _replace(member, **attrs)
+
+
+def data_filter(member, dest_path):
+    """tarfile.data_filter where this Python has it, else its port."""
+    return getattr(tarfile, "data_filter", _port_data_filter)(member, dest_path)
 
 
 def _show(text, limit=SHOW_CHARS):
@@ -260,26 +348,26 @@ class _Filter:
         if member.issym() and member.linkname.startswith("/"):
             if member.linkname == "/dev/null":
                 # How a masked unit looks; the audit reads its name, never its content.
-                checked = tarfile.data_filter(member.replace(linkname=parts[-1], deep=False), dest)
-                return checked.replace(linkname="/dev/null", deep=False)
+                checked = data_filter(_replace(member, linkname=parts[-1]), dest)
+                return _replace(checked, linkname="/dev/null")
             # The audit reads an absolute link inside the tree; say so on disk for every other reader.
             inside = os.path.normpath("/" + member.linkname).lstrip("/")
             relative = os.path.relpath(os.path.join(self.prefix, inside) if self.prefix else (inside or "."),
                                        os.path.dirname("/".join(parts)) or ".")
-            replaced = member.replace(linkname=relative, deep=False)
+            replaced = _replace(member, linkname=relative)
         if member.islnk() and "/".join(_parts(member.linkname)) not in self.accepted:
             return self._leave_out(member, "hard link to a member that was left out")
         try:
-            filtered = tarfile.data_filter(replaced, dest)
-        except tarfile.SpecialFileError:
+            filtered = data_filter(replaced, dest)
+        except _filter_errors("SpecialFileError"):
             kind = "device" if (member.ischr() or member.isblk()) else "FIFO" if member.isfifo() else "special file"
             return self._leave_out(member, kind)
-        except tarfile.LinkOutsideDestinationError:
+        except _filter_errors("LinkOutsideDestinationError"):
             return self._leave_out(member, "a link out of the tree")
-        except (tarfile.AbsolutePathError, tarfile.OutsideDestinationError) as exc:
+        except _filter_errors("AbsolutePathError", "OutsideDestinationError") as exc:
             raise UnsafeArchive("member %s leaves the extraction directory (%s)"
                                 % (_show(member.name), type(exc).__name__))
-        except tarfile.FilterError as exc:
+        except _filter_errors("FilterError") as exc:
             raise UnsafeArchive("member %s refused: %s" % (_show(member.name), _show(str(exc))))
         self.accepted.add("/".join(parts))
         return filtered
@@ -310,9 +398,6 @@ def safe_extract(archive, dest, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT
     Returns (notes about left-out members, bytes written); raises UnsafeArchive
     with the reason for anything else, leaving ``dest`` for the caller to remove.
     """
-    if not hasattr(tarfile, "data_filter"):
-        raise UnsafeArchive("this Python's tarfile has no data filter (Python 3.8.17, 3.9.17, 3.10.12, "
-                            "3.11.4 or later needed); extract the archive by hand and audit the directory")
     try:
         tar = tarfile.open(archive, "r:*", tarinfo=BoundedTarInfo, errorlevel=2)
     except UnsafeArchive:
@@ -331,7 +416,14 @@ def safe_extract(archive, dest, max_bytes=DEFAULT_MAX_BYTES, max_members=DEFAULT
         _reject_escaping_names(members)
         member_filter = _Filter(dest, _tree_prefix(members))
         try:
-            tar.extractall(dest, members=members, filter=member_filter)
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(dest, members=members, filter=member_filter)
+            else:
+                # What extractall(filter=) does: each member is filtered against what is on disk by then.
+                for member in members:
+                    filtered = member_filter(member, dest)
+                    if filtered is not None:
+                        tar.extract(filtered, dest, set_attrs=not filtered.issym())
         except UnsafeArchive:
             raise
         except Exception as exc:

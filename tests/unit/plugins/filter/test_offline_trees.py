@@ -15,6 +15,19 @@ ot = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(ot)
 
 
+@pytest.fixture(autouse=True, params=["tarfile", "port"])
+def data_filter(request, monkeypatch):
+    """Every test twice: with tarfile's data filter, and as on Debian 12's python3 3.11.2, which has none.
+
+    Without data_filter a tarfile has no TarInfo.replace and no filter= either;
+    offline_trees then runs its port of the filter member by member.
+    """
+    if request.param == "port":
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+        monkeypatch.delattr(tarfile.TarInfo, "replace", raising=False)
+    return request.param
+
+
 def make_tar(path, members, mode="w:gz"):
     """members: list of (TarInfo fields dict, bytes or None)."""
     with tarfile.open(path, mode) as tar:
@@ -194,3 +207,73 @@ def test_main_prints_json(tmp_path, capsys):
     assert ot.main(["--source", str(tmp_path / "t"), "--work", str(tmp_path / "w")]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["trees"][0]["kind"] == "dir"
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+_DRIVER = """
+import importlib.util, json, sys, tarfile
+spec = importlib.util.spec_from_file_location("offline_trees", sys.argv[1])
+ot = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(ot)
+out = {"has_data_filter": hasattr(tarfile, "data_filter")}
+for archive, dest in zip(sys.argv[2::2], sys.argv[3::2]):
+    try:
+        out[archive] = {"notes": ot.safe_extract(archive, dest)[0]}
+    except ot.UnsafeArchive as exc:
+        out[archive] = {"refused": str(exc)}
+print(json.dumps(out))
+"""
+
+
+def _system_python_without_data_filter():
+    import subprocess
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import sys, tarfile; "
+                            "sys.exit(0 if sys.version_info >= (3, 8) and not hasattr(tarfile, 'data_filter') else 1)"],
+                           check=False)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _system_python_without_data_filter(),
+                    reason="/usr/bin/python3 is missing, older than 3.8 or has tarfile's data filter")
+def test_the_port_under_a_real_python_without_the_data_filter(tmp_path, data_filter):
+    """Debian 12's own python3 (3.11.2): the hostile archives get the same answers as under the data filter."""
+    import subprocess
+    if data_filter == "port":
+        pytest.skip("runs once: the interpreter is the point, not the fixture")
+    cases = {
+        "plain": tree_members("."),
+        "escape": tree_members(".") + [({"name": "../../etc/cron.d/x"}, b"pwned")],
+        "devices": tree_members(".") + [({"name": "dev/sda", "type": tarfile.BLKTYPE, "devmajor": 8,
+                                          "devminor": 0}, None),
+                                        ({"name": "run/fifo", "type": tarfile.FIFOTYPE}, None)],
+        "links": [({"name": "sos/etc/hostname"}, b"web01\n"),
+                  ({"name": "sos/etc/mtab", "type": tarfile.SYMTYPE, "linkname": "/etc/hostname"}, None),
+                  ({"name": "sos/etc/systemd/system/x.service", "type": tarfile.SYMTYPE,
+                    "linkname": "/dev/null"}, None),
+                  ({"name": "sos/etc/out", "type": tarfile.SYMTYPE, "linkname": "../../../../etc/passwd"}, None),
+                  ({"name": "sos/etc/a", "mode": 0o4777}, b"setuid?"),
+                  ({"name": "sos/etc/b", "type": tarfile.LNKTYPE, "linkname": "sos/etc/a"}, None)],
+    }
+    argv = [SYSTEM_PYTHON, "-c", _DRIVER, SCRIPT]
+    for name, members in cases.items():
+        (tmp_path / name).mkdir()
+        argv += [make_tar(tmp_path / (name + ".tar"), members, mode="w"), str(tmp_path / name)]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    out = json.loads(proc.stdout)
+    assert out.pop("has_data_filter") is False
+    got = {os.path.basename(k)[:-4]: v for k, v in out.items()}
+    assert got["plain"] == {"notes": []}
+    assert (tmp_path / "plain" / "etc" / "hostname").read_text() == "web01\n"
+    assert "climbs out of the archive with '..'" in got["escape"]["refused"]
+    assert os.listdir(tmp_path / "escape") == []
+    assert got["devices"] == {"notes": ["left out (FIFO): run/fifo", "left out (device): dev/sda"]}
+    assert got["links"] == {"notes": ["left out (a link out of the tree): sos/etc/out"]}
+    etc = tmp_path / "links" / "sos" / "etc"
+    assert os.readlink(etc / "mtab") == "hostname" and (etc / "mtab").read_text() == "web01\n"
+    assert os.readlink(etc / "systemd" / "system" / "x.service") == "/dev/null"
+    assert not os.path.lexists(etc / "out")
+    assert stat.S_IMODE(os.stat(etc / "a").st_mode) & 0o7022 == 0  # no setuid, no group/other write
+    assert (etc / "b").read_bytes() == b"setuid?" and not os.path.islink(etc / "b")
