@@ -132,9 +132,10 @@ fi
 release=$(cat /proc/sys/kernel/osrelease 2>/dev/null || uname -r)
 
 # Copy one host file into the tree: regular files only (no FIFO, no device), at
-# most $MAX bytes; a link to /dev/null (a masked unit) stays a link.
+# most $MAX bytes; a link that ends at /dev/null (a mask, however written:
+# ../../dev/null, a link to a link) is captured as a link to /dev/null.
 grab() {
-    if [ -h "$1" ] && [ "$(readlink "$1" 2>/dev/null)" = /dev/null ]; then
+    if [ -h "$1" ] && [ "$(readlink -f "$1" 2>/dev/null)" = /dev/null ]; then
         mkdir -p "$tree$(dirname "$1")" && ln -s /dev/null "$tree$1" 2>/dev/null
         return 0
     fi

@@ -589,21 +589,8 @@ class Gatherer(object):
             return None  # none (before v231), or two installs: only systemctl knows which one runs
         return list(versions.items())[0]
 
-    def _read_unit_files(self, patterns):
-        """{host path: text, or None for a /dev/null mask} of systemd configuration files."""
-        files = {}
-        seen = set()
-        for pattern in patterns:
-            for path in self.src.glob(pattern):
-                if path in files or self.src.isdir(path):
-                    continue
-                if not self.src.is_masked(path) and self.src.same_file_seen(path, seen):
-                    continue
-                files[path] = None if self.src.is_masked(path) else self.src.read(path)
-        return {k: v for k, v in files.items() if v is not None or self.src.is_masked(k)}
-
     def _gather_networkd(self):
-        files = self._read_unit_files(spec.NETWORKD_GLOBS)
+        files = self.src.read_files(spec.NETWORKD_GLOBS, mask=None)
         installed = any(self.src.exists(p) for kind, p in spec.ENVIRONMENT_MARKERS if kind == "networkd")
         links = self.src.listdir("/run/systemd/netif/links")
         unit = self.sos.networkd_unit() if self.src.captured and not self.src.exists("/run/systemd/netif") else None
@@ -611,7 +598,7 @@ class Gatherer(object):
         version = self._systemd_version() if (installed or files) else None
         parsed = networkd_facts(files, self._interface_details, version)
         self._problems("systemd-networkd", parsed)
-        netdevs = netdev_links(self._read_unit_files(spec.NETWORKD_NETDEV_GLOBS))
+        netdevs = netdev_links(self.src.read_files(spec.NETWORKD_NETDEV_GLOBS, mask=None))
         self._problems("systemd-networkd", netdevs)
         self.facts["networkd"] = {
             "installed": installed or bool(files),

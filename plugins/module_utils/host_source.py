@@ -238,13 +238,34 @@ class HostSource(object):
         real, _reason = self._resolve(path)
         return real is not None and os.path.isdir(real)
 
+    # Links followed to tell a mask; the kernel gives up at 40 (ELOOP).
+    MASK_LINK_HOPS = 40
+
     def is_masked(self, path):
-        """True when ``path`` is a link to /dev/null (systemd's way to mask)."""
-        full = path if not self.captured else os.path.join(self._real_root, path.lstrip("/"))
-        try:
-            return os.path.islink(full) and os.readlink(full) == "/dev/null"
-        except OSError:
-            return False
+        """True when ``path`` is a link that ends at /dev/null (systemd's way to mask).
+
+        systemd tells a mask by what the link resolves to (null_or_empty():
+        the character device 1:3), so a relative ``../../dev/null`` or a link
+        to a link to /dev/null masks too. The link is followed as host paths,
+        never outside the root, and /dev/null itself need not exist in a
+        captured tree.
+        """
+        host = "/" + path.lstrip("/")
+        for _hop in range(self.MASK_LINK_HOPS):
+            full = host if not self.captured else os.path.join(self._real_root, host.lstrip("/"))
+            try:
+                if not os.path.islink(full):
+                    return False
+                target = os.readlink(full)
+            except OSError:
+                return False
+            if not target.startswith("/"):
+                target = os.path.join(os.path.dirname(host), target)
+            # '..' at the root stays at the root, as the kernel resolves it
+            host = os.path.normpath("/" + target.lstrip("/"))
+            if host == "/dev/null":
+                return True
+        return False
 
     def link_target_name(self, path):
         """The last name of what the link ``path`` resolves to inside the root ('' when it is not a link).
@@ -407,13 +428,25 @@ class HostSource(object):
         seen.add(inode)
         return False
 
-    def read_files(self, patterns, max_bytes=None):
-        """{host path: text} for every regular file matching the globs."""
+    def read_files(self, patterns, max_bytes=None, mask=""):
+        """{host path: text} for every regular file matching the globs.
+
+        A /dev/null mask maps to ``mask`` ("" by default: the drop-in rules
+        read it as an empty file; None where the caller tells a mask from an
+        empty file). Every mask is kept: they all resolve to the one
+        /dev/null, but each hides its own name, so the same-file rule (a
+        merged /usr lists vendor files twice; hard links) does not apply.
+        """
         out = {}
         seen = set()
         for pattern in patterns:
             for path in self.glob(pattern):
-                if path in out or self.isdir(path) or self.same_file_seen(path, seen):
+                if path in out or self.isdir(path):
+                    continue
+                if self.is_masked(path):
+                    out[path] = mask
+                    continue
+                if self.same_file_seen(path, seen):
                     continue
                 text = self.read(path, max_bytes=max_bytes)
                 if text is not None:

@@ -217,6 +217,35 @@ def test_capture_keeps_what_networkd_match_modules_and_the_log_need(tmp_path):
     assert facts["kernel_log"]["table_full"]["count"] == original_facts["kernel_log"]["table_full"]["count"] == 10
 
 
+def test_capture_keeps_masks_however_the_link_is_written(tmp_path):
+    # Vendor sysctl.d files that would turn forwarding off, each masked in
+    # /etc: one by an absolute link, one relative (ln -s ../../dev/null), one
+    # by a link to a link. The capture must keep all three as masks, or the
+    # vendor value counts as configured in the capture and not on the host.
+    tree = str(tmp_path / "tree")
+    shutil.copytree(os.path.join(TREES, "seed-003-gentoo-networkd-docker"), tree, symlinks=True)
+    vendor = os.path.join(tree, "usr", "lib", "sysctl.d")
+    os.makedirs(vendor, exist_ok=True)
+    for name, key in (("50-a.conf", "net.ipv4.conf.all.forwarding"), ("60-b.conf", "net.ipv4.ip_forward"),
+                      ("70-c.conf", "net.ipv6.conf.all.forwarding")):
+        with open(os.path.join(vendor, name), "w") as handle:
+            handle.write("%s = 0\n" % key)
+    etc = os.path.join(tree, "etc", "sysctl.d")
+    os.makedirs(os.path.join(etc, "masks"), exist_ok=True)
+    os.symlink("/dev/null", os.path.join(etc, "50-a.conf"))
+    os.symlink("../../dev/null", os.path.join(etc, "60-b.conf"))
+    os.symlink("/dev/null", os.path.join(etc, "masks", "null"))
+    os.symlink("masks/null", os.path.join(etc, "70-c.conf"))
+    original_facts, original = _findings(tree)
+    assert original_facts["forwarding"]["configured"] == {}
+    captured = _capture(_host_root(tree, str(tmp_path / "host")), str(tmp_path / "capture"))
+    facts, found = _findings(captured)
+    for name in ("50-a.conf", "60-b.conf", "70-c.conf"):
+        assert os.readlink(os.path.join(captured, "etc", "sysctl.d", name)) == "/dev/null", name
+    assert facts["forwarding"]["configured"] == {}
+    assert found == original
+
+
 def test_a_source_left_out_of_the_spec_changes_the_findings(tmp_path, monkeypatch):
     """The comparison can fail: without the modprobe.d globs the capture loses seed 000's blacklist."""
     tree = os.path.join(TREES, "seed-000-centos7-conntrack-blacklist")

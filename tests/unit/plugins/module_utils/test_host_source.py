@@ -85,6 +85,83 @@ def test_dev_null_link_reads_as_masked(tmp_path):
     assert src.read("/etc/systemd/network/10-eth0.network") == ""
 
 
+@pytest.mark.parametrize("target", [
+    "../../../dev/null",            # relative, as `ln -s ../../../dev/null` writes it
+    "../../../../../../dev/null",   # more '..' than the depth: clamped at the root, still /dev/null
+    "/dev/./null",
+])
+def test_relative_and_unnormalised_links_to_dev_null_are_masks(tmp_path, target):
+    # systemd tells a mask by what the link resolves to (null_or_empty), not by its text
+    link(tmp_path, "/etc/systemd/network/10-eth0.network", target)
+    src = HostSource(str(tmp_path))
+    assert src.is_masked("/etc/systemd/network/10-eth0.network")
+    assert src.read("/etc/systemd/network/10-eth0.network") == ""
+
+
+def test_a_link_to_a_link_to_dev_null_is_a_mask(tmp_path):
+    link(tmp_path, "/etc/sysctl.d/masks/null", "/dev/null")
+    link(tmp_path, "/etc/sysctl.d/50-pid-max.conf", "masks/null")
+    assert HostSource(str(tmp_path)).is_masked("/etc/sysctl.d/50-pid-max.conf")
+
+
+@pytest.mark.parametrize("target", [
+    "../dev/null",        # resolves to /etc/dev/null, not /dev/null
+    "/dev/nullx",
+    "/dev/zero",
+    "50-other.conf",      # a link to a real file
+])
+def test_links_that_do_not_end_at_dev_null_are_not_masks(tmp_path, target):
+    put(tmp_path, "/etc/sysctl.d/50-other.conf", "kernel.pid_max = 65536\n")
+    link(tmp_path, "/etc/sysctl.d/50-pid-max.conf", target)
+    assert not HostSource(str(tmp_path)).is_masked("/etc/sysctl.d/50-pid-max.conf")
+
+
+def test_a_link_cycle_is_not_a_mask_and_ends(tmp_path):
+    link(tmp_path, "/etc/sysctl.d/a.conf", "b.conf")
+    link(tmp_path, "/etc/sysctl.d/b.conf", "a.conf")
+    started = time.time()
+    assert not HostSource(str(tmp_path)).is_masked("/etc/sysctl.d/a.conf")
+    assert time.time() - started < 2
+
+
+def test_read_files_keeps_every_mask(tmp_path):
+    # Every mask resolves to the one /dev/null: the same-file rule (read a
+    # merged /usr's vendor file once) dropped the second one.
+    link(tmp_path, "/etc/sysctl.d/50-default.conf", "/dev/null")
+    link(tmp_path, "/etc/sysctl.d/60-forward.conf", "../../dev/null")
+    put(tmp_path, "/etc/sysctl.d/70-user.conf", "kernel.pid_max = 65536\n")
+    src = HostSource(str(tmp_path))
+    files = src.read_files(["/etc/sysctl.d/*.conf"])
+    assert files == {"/etc/sysctl.d/50-default.conf": "", "/etc/sysctl.d/60-forward.conf": "",
+                     "/etc/sysctl.d/70-user.conf": "kernel.pid_max = 65536\n"}
+    assert src.read_files(["/etc/sysctl.d/*.conf"], mask=None)["/etc/sysctl.d/60-forward.conf"] is None
+
+
+def test_a_merged_usr_lists_a_vendor_file_once_but_masks_stay(tmp_path):
+    # negative of the above: the same-file rule still holds for real files
+    put(tmp_path, "/usr/lib/sysctl.d/50-default.conf", "net.ipv4.ip_forward = 0\n")
+    link(tmp_path, "/lib", "usr/lib")
+    files = HostSource(str(tmp_path)).read_files(["/usr/lib/sysctl.d/*.conf", "/lib/sysctl.d/*.conf"])
+    assert list(files) == ["/usr/lib/sysctl.d/50-default.conf"]
+
+
+def test_two_masks_hide_both_vendor_files_from_the_audit(tmp_path):
+    # What the dropped second mask cost: the vendor file it hides counted as
+    # configured, and a pending ip_forward=0 was reported that sysctl --system
+    # never applies.
+    put(tmp_path, "/usr/lib/sysctl.d/50-default.conf", "net.ipv4.conf.all.forwarding = 0\n")
+    put(tmp_path, "/usr/lib/sysctl.d/60-forward.conf", "net.ipv4.ip_forward = 0\n")
+    link(tmp_path, "/etc/sysctl.d/50-default.conf", "/dev/null")
+    link(tmp_path, "/etc/sysctl.d/60-forward.conf", "../../dev/null")
+    configured = Gatherer(str(tmp_path)).run()["forwarding"]["configured"]
+    assert configured == {}
+    # negative: with one mask removed, its vendor file counts again
+    os.remove(os.path.join(str(tmp_path), "etc/sysctl.d/60-forward.conf"))
+    configured = Gatherer(str(tmp_path)).run()["forwarding"]["configured"]
+    assert list(configured) == ["net.ipv4.ip_forward"]
+    assert configured["net.ipv4.ip_forward"]["file"] == "/usr/lib/sysctl.d/60-forward.conf"
+
+
 def test_fifo_does_not_hang(tmp_path):
     os.makedirs(os.path.join(str(tmp_path), "proc"))
     os.mkfifo(os.path.join(str(tmp_path), "proc", "cmdline"))
