@@ -717,9 +717,11 @@ class Gatherer(object):
 
     def _gather_schedules(self):
         jobs = []
+        # RHEL's /etc/rc.local is a link to /etc/rc.d/rc.local: one job, cited once (by the first name).
+        seen = set()
         for pattern, kind in spec.SCHEDULE_GLOBS:
             for path in self.src.glob(pattern):
-                if self.src.isdir(path):
+                if self.src.isdir(path) or self.src.same_file_seen(path, seen):
                     continue
                 if pattern.endswith("/*") and cron_ignores(os.path.basename(path)):
                     continue  # a backup or leftover that cron never runs

@@ -269,6 +269,22 @@ def test_hostile_tree_audits_without_traceback(tmp_path):
     assert facts["conntrack"]["fill_ratio"] is None  # max 0 is no ratio
 
 
+def test_rc_local_through_rhels_link_is_one_flush_job(tmp_path):
+    # RHEL 7/8 ship /etc/rc.local -> rc.d/rc.local: the same script under two names was two jobs.
+    put(tmp_path, "/etc/rc.d/rc.local", "#!/bin/bash\ntouch /var/lock/subsys/local\nconntrack -F\n")
+    link(tmp_path, "/etc/rc.local", "rc.d/rc.local")
+    jobs = Gatherer(str(tmp_path)).run()["conntrack_flush_jobs"]
+    assert [(j["file"], j["line"]) for j in jobs] == [("/etc/rc.local", 3)]
+
+
+def test_two_rc_local_files_that_differ_are_two_jobs(tmp_path):
+    # negative: two real files (a copy, not a link) both run on some hosts; both are cited
+    put(tmp_path, "/etc/rc.d/rc.local", "#!/bin/bash\nconntrack -F\n")
+    put(tmp_path, "/etc/rc.local", "#!/bin/bash\nconntrack -F\n")
+    jobs = Gatherer(str(tmp_path)).run()["conntrack_flush_jobs"]
+    assert sorted(j["file"] for j in jobs) == ["/etc/rc.d/rc.local", "/etc/rc.local"]
+
+
 def test_cron_backups_and_leftovers_are_not_flush_jobs(tmp_path):
     """cron never runs NAME.PID.DATE~ (our own backups) or package leftovers."""
     line = "*/5 * * * * root conntrack -F >/dev/null 2>&1\n"
