@@ -187,7 +187,7 @@ def _nft_flushes(facts):
     if not flushes or not _enabled(facts, "nftables.service"):
         return []
     chains = fact(facts, "firewall", "runtime_chains") or {}
-    kube = bool(chains.get("kube")) or bool((facts.get("environment") or {}).get("kubernetes"))
+    kube = bool(chains.get("kube") or chains.get("kube_nft")) or bool((facts.get("environment") or {}).get("kubernetes"))
     docker = _docker_in_use(facts)
     if not docker and not kube:
         return []
@@ -195,7 +195,11 @@ def _nft_flushes(facts):
         listed = ", ".join(chains.get("docker") or []) or "written through iptables-nft"
         name, who = "nft_flush_docker", "Docker's chains (%s)" % listed
     elif kube and (chains.get("kube_in_nft") or fact(facts, "iptables_backends", "default") == "nf_tables"):
-        name, who = "nft_flush_kube", "kube-proxy's chains (%d KUBE-* chains)" % (chains.get("kube_count") or 0)
+        name = "nft_flush_kube"
+        who = "kube-proxy's chains (%s)" % ", ".join(
+            (["%d KUBE-* chains" % chains["kube_count"]] if chains.get("kube_count") else [])
+            + ["table %s (nftables mode)" % t for t in chains.get("kube_nft") or []]
+            or ["none written yet"])
     else:
         name, who = "nft_flush_legacy", "the runtime's chains, in iptables-legacy today"
     first = flushes[0]

@@ -45,6 +45,9 @@ KUBE_CHAIN_PREFIX = "KUBE-"
 # Docker 29's nftables firewall backend keeps its rules in tables of its own (docs.docker.com "Docker with
 # nftables"); iptables-nft keeps iptables' tables as "ip filter" / "ip nat".
 DOCKER_NFT_TABLES = ("ip docker-bridges", "ip6 docker-bridges")
+# kube-proxy --proxy-mode=nftables (alpha 1.29, beta 1.31, GA 1.33) writes no KUBE-* chain: everything is in
+# one table per family (pkg/proxy/nftables/proxier.go: kubeProxyTable = "kube-proxy", knftables.New(family, ...)).
+KUBE_PROXY_NFT_TABLES = ("ip kube-proxy", "ip6 kube-proxy")
 IPTABLES_NFT_TABLES = ("ip filter", "ip nat", "ip6 filter", "ip6 nat", "ip mangle", "ip raw")
 MAX_CHAIN_NAMES = 20
 MAX_ACCEPTS_PER_BRIDGE = 5
@@ -218,7 +221,8 @@ def bridge_forward_accepts(rules, bridges, drop_table=None):
 
 
 def runtime_chains(rules, nft_tables=(), chains=()):
-    """``{"docker": [chain names], "kube": [...], "kube_count", "docker_nft": [tables], "docker_in_nft", "kube_in_nft"}``.
+    """``{"docker": [chain names], "kube": [...], "kube_count", "docker_nft": [tables], "kube_nft": [tables],
+    "docker_in_nft", "kube_in_nft"}``.
 
     Chain names come from where rules live, where they jump, and ``chains``
     (``(source, name)`` of every declared chain, so an empty ``DOCKER`` chain
@@ -245,11 +249,12 @@ def runtime_chains(rules, nft_tables=(), chains=()):
             (docker if kind == "docker" else kube).add(name)
             in_nft[kind] = in_nft[kind] or source == "nft"
     docker_nft = sorted(t for t in nft_tables or () if t in DOCKER_NFT_TABLES)
+    kube_nft = sorted(t for t in nft_tables or () if t in KUBE_PROXY_NFT_TABLES)
     return {"docker": sorted(docker)[:MAX_CHAIN_NAMES], "kube": sorted(kube)[:MAX_CHAIN_NAMES],
-            "kube_count": len(kube), "docker_nft": docker_nft,
-            # whether those chains live in nf_tables (iptables-nft, or Docker 29's own tables): "flush ruleset"
-            # deletes them; x_tables (iptables-legacy) chains it does not touch.
-            "docker_in_nft": in_nft["docker"] or bool(docker_nft), "kube_in_nft": in_nft["kube"]}
+            "kube_count": len(kube), "docker_nft": docker_nft, "kube_nft": kube_nft,
+            # whether those chains live in nf_tables (iptables-nft, or the runtimes' own nft tables): "flush
+            # ruleset" deletes them; x_tables (iptables-legacy) chains it does not touch.
+            "docker_in_nft": in_nft["docker"] or bool(docker_nft), "kube_in_nft": in_nft["kube"] or bool(kube_nft)}
 
 
 # --------------------------------------------------------------------------

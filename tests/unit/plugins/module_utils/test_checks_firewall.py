@@ -270,6 +270,23 @@ def test_flush_by_where_the_chains_live(tree):
     assert found(facts, "FIREWALL_RELOAD_WIPES_CHAINS") == []  # no runtime: the file does what it says
 
 
+def test_flush_ruleset_on_a_kube_proxy_nftables_node(tree):
+    # kube-proxy's nftables mode writes no KUBE-* chain, only "table ip kube-proxy": the flush deletes it,
+    # whatever the iptables alternative, and it is kube-proxy's even where nothing else says Kubernetes.
+    write(tree, "/sos_commands/networking/nft_list_ruleset", fixture("nft_list_ruleset_kube-proxy_nftables"))
+    facts = Gatherer(nftables_host(tree)).run()
+    chains = facts["firewall"]["runtime_chains"]
+    assert (chains["kube"], chains["kube_nft"], chains["kube_in_nft"]) == ([], ["ip kube-proxy"], True)
+    facts["environment"]["container_runtimes"] = []
+    facts["environment"]["kubernetes"] = False
+    finding = only(facts, "FIREWALL_RELOAD_WIPES_CHAINS")
+    assert finding["severity"] == "medium"
+    assert "table ip kube-proxy (nftables mode)" in finding["detail"]
+    # negative: the same node without kube-proxy's table (and nothing else of Kubernetes) is nothing
+    facts["firewall"]["runtime_chains"].update(kube_nft=[], kube_in_nft=False)
+    assert found(facts, "FIREWALL_RELOAD_WIPES_CHAINS") == []
+
+
 def test_live_host_reads_wants_links_not_systemctl(tree):
     write(tree, "/etc/nftables.conf", fixture("nftables.conf_debian12"))
     link = os.path.join(tree, "etc", "systemd", "system", "sysinit.target.wants")
