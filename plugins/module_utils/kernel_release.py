@@ -55,8 +55,10 @@ _VERSION_RE = lazy_compile(r'^(?P<major>[0-9]{1,4})\.(?P<minor>[0-9]{1,4})(?:\.(
 _EL_RE = lazy_compile(
     r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.el(?P<el>[0-9]{1,2})a?(?:_(?P<minor>[0-9]{1,3}))?'
     r'(?P<uek>uek)?(?P<tail>(?:\.[A-Za-z0-9_]+)*)(?P<variant>\+[A-Za-z0-9_]+)?$')
-_FEDORA_RE = lazy_compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.fc(?P<fc>[0-9]{1,3})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
-_AMZN_RE = lazy_compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.amzn(?P<amzn>[0-9]{1,4})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
+_FEDORA_RE = lazy_compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.fc(?P<dist>[0-9]{1,3})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
+_AMZN_RE = lazy_compile(r'^-(?P<build>[0-9][0-9A-Za-z_.]*?)\.amzn(?P<dist>[0-9]{1,4})(?P<tail>(?:\.[A-Za-z0-9_]+)*)$')
+# RPM distributions whose release is BUILD.<tag>N[.arch]: the flavour, and the pattern whose 'dist' is N.
+_RPM_DISTRO_RES = (('fedora', _FEDORA_RE), ('amzn', _AMZN_RE))
 # "-18-amd64", "-91-generic", and Debian backports "-0.deb11.17-amd64".
 _DEB_UBUNTU_RE = lazy_compile(r'^-(?P<abi>[0-9]{1,6}(?:\.deb[0-9]{1,3}\.[0-9]{1,6})?)-(?P<word>[A-Za-z0-9][A-Za-z0-9_-]*)$')
 _SUSE_RE = lazy_compile(r'^-(?P<build>[0-9]+(?:\.[0-9]+)+)-(?P<word>default|azure|rt|kvmsmall|64kb|vanilla|preempt)$')
@@ -131,21 +133,14 @@ def parse_kernel_release(release):
             result['flavour'], result['base_flavour'] = base, base
         return result
 
-    fedora = _FEDORA_RE.match(rest)
-    if fedora:
-        result['flavour'] = 'fedora'
-        result['distro_release'] = _leading_numbers(fedora.group('build'))
-        result['distro_version'] = int(fedora.group('fc'))
-        _rpm_tail(result, fedora.group('tail'))
-        return result
-
-    amzn = _AMZN_RE.match(rest)
-    if amzn:
-        result['flavour'] = 'amzn'
-        result['distro_release'] = _leading_numbers(amzn.group('build'))
-        result['distro_version'] = int(amzn.group('amzn'))
-        _rpm_tail(result, amzn.group('tail'))
-        return result
+    for flavour, pattern in _RPM_DISTRO_RES:
+        rpm = pattern.match(rest)
+        if rpm:
+            result['flavour'] = flavour
+            result['distro_release'] = _leading_numbers(rpm.group('build'))
+            result['distro_version'] = int(rpm.group('dist'))
+            _rpm_tail(result, rpm.group('tail'))
+            return result
 
     suse = _SUSE_RE.match(rest)
     if suse:
