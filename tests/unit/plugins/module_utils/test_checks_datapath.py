@@ -131,6 +131,19 @@ def test_no_kube_proxy_rule_no_finding(tree):
     assert found(Gatherer(HEALTHY).run(), "CONNTRACK_INVALID_DROPS") == []
 
 
+def test_kube_proxy_nftables_mode_writes_no_invalid_drop(tree):
+    # kube-proxy --proxy-mode=nftables installs no INVALID drop rule (kubernetes#122663, "does not attempt to
+    # work around conntrack bugs", #124383): with be_liberal 0 and INVALID packets counted there is no rule
+    # of kube-proxy's to blame, so no finding; the iptables-mode node beside it has one.
+    write(tree, "/sos_commands/networking/nft_list_ruleset",
+          fixture("nft_list_ruleset_kube-proxy_nftables", os.path.join(HERE, "..", "..", "fixtures", "firewall")))
+    facts = kube_node(tree, rules="")
+    assert facts["firewall"]["runtime_chains"]["kube_nft"] == ["ip kube-proxy"]
+    assert facts["conntrack"]["tcp_be_liberal"] == 0
+    assert found(facts, "CONNTRACK_INVALID_DROPS") == []
+    assert [f["severity"] for f in found(kube_node(tree), "CONNTRACK_INVALID_DROPS")] == ["medium"]
+
+
 def test_sosreport_listing_without_save(tree):
     # sos writes iptables -t filter -nvL (firewall_tables, 4.1+), never iptables-save.
     zero = "0     0 DROP       all  --  any    any     anywhere             anywhere             ctstate INVALID"
