@@ -11,15 +11,15 @@ validate-modules: setup
 	    --collection ansible_collections/nfdoctor/netfilter --collection-version \
 	    $$(sed -n 's/^version: *//p' galaxy.yml) plugins/modules/*.py
 
-# Every module and filter must render its documentation.
+# Every module, filter and callback must render its documentation.
 ansible-doc-check: setup
-	@for kind in module filter; do \
+	@for kind in module filter callback; do \
 	  names=$$($(BIN)/ansible-doc -t $$kind -l nfdoctor.netfilter 2>/dev/null | awk '{print $$1}'); \
 	  [ -n "$$names" ] || { echo "no $$kind plugins documented"; [ $$kind = filter ] || exit 1; }; \
 	  for name in $$names; do \
 	    $(BIN)/ansible-doc -t $$kind $$name > /dev/null || { echo "ansible-doc failed for $$name"; exit 1; }; \
 	  done; \
-	done; echo "ansible-doc renders every module and filter"
+	done; echo "ansible-doc renders every module, filter and callback"
 
 # The production profile (what Galaxy / Automation Hub hold collections to), on
 # the checkout (.ansible-lint lists what it excludes) and on what users install.
