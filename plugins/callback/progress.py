@@ -121,7 +121,7 @@ class TaskProgress:
         self.seconds = seconds
         self.starts = {}
         self.done = {}   # host -> (seconds or None when its start was not seen, status)
-        self.counts = dict.fromkeys(STATUSES, 0)
+        self.counts = {status: 0 for status in STATUSES}
         self.last_line_at = started
         self.last_step = 0
 

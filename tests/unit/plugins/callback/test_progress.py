@@ -320,7 +320,7 @@ def test_good_edge_options_are_taken():
     Run(percent_step=100)
 
 
-@pytest.mark.parametrize("seconds, shown", [(0.04, "0.0s"), (12.34, "12.3s"), (59.9, "59.9s"), (61, "1m01s"),
-                                             (250, "4m10s"), (3720, "1h02m")])
+@pytest.mark.parametrize("seconds, shown", [
+    (0.04, "0.0s"), (12.34, "12.3s"), (59.9, "59.9s"), (61, "1m01s"), (250, "4m10s"), (3720, "1h02m")])
 def test_duration(seconds, shown):
     assert duration(seconds) == shown
