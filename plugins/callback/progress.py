@@ -131,7 +131,7 @@ class TaskProgress:
     def finish(self, host, status, now):
         """Record a host's result; the progress line to print now, or None."""
         if host in self.done:
-            return None  # one result per host: a second one (a handler, a retry report) is not progress
+            return None  # a host is done once: whatever a strategy plugin sends twice is not progress
         began = self.starts.pop(host, None)
         self.done[host] = (None if began is None else now - began, status)
         self.counts[status] += 1
