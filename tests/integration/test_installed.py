@@ -390,9 +390,8 @@ def test_remediate_check_diff_on_a_tree_changes_nothing(installed, tmp_path):
 RUNNER = os.path.join(h.BIN, "ansible-runner")
 
 
-@pytest.mark.skipif(not os.path.exists(RUNNER), reason="ansible-runner is not in the venv (requirements/dev.txt)")
-def test_audit_under_ansible_runner_with_its_default_settings(installed, tmp_path):
-    """An AWX-style private data dir; ansible-runner's own callback and settings, none of ours."""
+def _runner_job(installed, tmp_path, **envvars):
+    """ansible-runner run on an AWX-style private data dir; the job's artifacts directory and the reports'."""
     pdd = tmp_path / "job"
     for sub in ("project", "inventory", "env"):
         (pdd / sub).mkdir(parents=True)
@@ -401,14 +400,21 @@ def test_audit_under_ansible_runner_with_its_default_settings(installed, tmp_pat
         "localhost ansible_connection=local ansible_python_interpreter=%s\n" % os.path.join(h.BIN, "python"))
     reports = pdd / "reports"
     (pdd / "env" / "extravars").write_text(json.dumps({"nfdoctor_report_dir": str(reports)}))
-    (pdd / "env" / "envvars").write_text(json.dumps(
-        {"ANSIBLE_COLLECTIONS_PATH": str(installed.collections)}))
+    envvars["ANSIBLE_COLLECTIONS_PATH"] = str(installed.collections)
+    (pdd / "env" / "envvars").write_text(json.dumps(envvars))
     proc, _home = installed.run(tmp_path, RUNNER, "run", str(pdd), "-p", "audit.yml", "--ident", "job1",
                                 timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    artifacts = pdd / "artifacts" / "job1"
+    return pdd / "artifacts" / "job1", reports
+
+
+@pytest.mark.skipif(not os.path.exists(RUNNER), reason="ansible-runner is not in the venv (requirements/dev.txt)")
+def test_audit_under_ansible_runner_with_its_default_settings(installed, tmp_path):
+    """An AWX-style private data dir; ansible-runner's own callback and settings, none of ours."""
+    artifacts, reports = _runner_job(installed, tmp_path)
     stdout = (artifacts / "stdout").read_text()
     _readable(subprocess.CompletedProcess([], 0, stdout=stdout))
+    assert "nfdoctor progress" not in stdout
     stats = []
     for name in sorted(os.listdir(str(artifacts / "job_events"))):
         with open(str(artifacts / "job_events" / name)) as handle:
@@ -420,3 +426,14 @@ def test_audit_under_ansible_runner_with_its_default_settings(installed, tmp_pat
     written = ("nfdoctor-report.json", "nfdoctor-report.md", "nfdoctor-report.html")
     assert stats[0]["reports"] == [str(reports / name) for name in written]
     assert h.report(str(reports))["hosts"]["localhost"]["status"] == "ok"
+
+
+@pytest.mark.skipif(not os.path.exists(RUNNER), reason="ansible-runner is not in the venv (requirements/dev.txt)")
+def test_progress_callback_beside_ansible_runners_own_stdout_callback(installed, tmp_path):
+    """As an AWX job enables it (an environment variable): the lines are in the job's stdout, the summary too."""
+    artifacts, _reports = _runner_job(installed, tmp_path, ANSIBLE_CALLBACKS_ENABLED="nfdoctor.netfilter.progress")
+    stdout = ANSI.sub("", (artifacts / "stdout").read_text())
+    _readable(subprocess.CompletedProcess([], 0, stdout=stdout))
+    assert re.search(r"^nfdoctor progress: 1 of 1 hosts done \(100%\): 1 ok, 0 failed, 0 unreachable; [0-9.ms]+$",
+                     stdout, re.M), stdout[-3000:]
+    assert re.search(r"^nfdoctor progress: the 1 slowest of 1 hosts:\n  localhost +[0-9.ms]+  ok$", stdout, re.M)
