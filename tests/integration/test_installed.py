@@ -134,8 +134,9 @@ def test_install_puts_only_the_collection_into_the_empty_path(installed):
 
 
 def _doc_names():
-    """What the checkout documents: modules, filters, roles and their entry points."""
+    """What the checkout documents: modules, filters, callbacks, roles and their entry points."""
     modules = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(h.REPO, "plugins", "modules", "*.py")))
+    callbacks = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(h.REPO, "plugins", "callback", "*.py")))
     filters = []
     for path in glob.glob(os.path.join(h.REPO, "plugins", "filter", "*.yml")):
         with open(path) as handle:
@@ -144,14 +145,14 @@ def _doc_names():
     for path in glob.glob(os.path.join(h.REPO, "roles", "*", "meta", "argument_specs.yml")):
         with open(path) as handle:
             roles[path.split(os.sep)[-3]] = sorted(yaml.safe_load(handle)["argument_specs"])
-    return modules, sorted(filters), roles
+    return modules, sorted(filters), callbacks, roles
 
 
 def test_ansible_doc_renders_every_plugin_and_role_from_the_installed_copy(installed, tmp_path):
-    modules, filters, roles = _doc_names()
-    assert modules and filters and roles
+    modules, filters, callbacks, roles = _doc_names()
+    assert modules and filters and callbacks and roles
     doc = os.path.join(h.BIN, "ansible-doc")
-    for kind, names in (("module", modules), ("filter", filters)):
+    for kind, names in (("module", modules), ("filter", filters), ("callback", callbacks)):
         listed, _home = installed.run(tmp_path, doc, "-t", kind, "-l", "nfdoctor.netfilter", "-j")
         assert listed.returncode == 0, listed.stdout
         assert sorted(json.loads(listed.stdout)) == ["nfdoctor.netfilter." + n for n in names]
@@ -199,6 +200,7 @@ def test_live_audit_of_the_controller(installed, tmp_path):
     reports = home / "nfdoctor-reports"  # the documented default of an installed collection
     assert sorted(os.listdir(str(reports))) == ["nfdoctor-report.html", "nfdoctor-report.json", "nfdoctor-report.md"]
     assert "  %s" % (reports / "nfdoctor-report.json") in lines
+    assert "nfdoctor progress" not in proc.stdout  # the progress callback only runs when enabled
     doc = h.report(str(reports))
     assert doc["hosts"]["localhost"]["status"] == "ok"
     assert doc["hosts"]["localhost"]["facts"]["root"] == "/"
@@ -230,6 +232,75 @@ def test_example_group_vars_load_from_the_installed_copy(installed, tmp_path):
     assert sorted(os.listdir(str(reports))) == sorted(
         "nfdoctor-report.%s" % ext for ext in ("html", "json", "md", "junit.xml")) + ["nfdoctor.prom"]
     assert h.junit(str(reports)).tag == "testsuites"
+
+
+PROGRESS_INVENTORY = """\
+all:
+  hosts:
+    alpha: {}
+    bravo: {}
+    charlie: {}
+    delta: {}
+    dead:
+      ansible_connection: ssh
+      ansible_host: 127.0.0.1
+      ansible_port: 9
+    broken:
+      ansible_python_interpreter: /nonexistent/python3
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+"""
+
+
+def test_progress_callback_counts_the_audited_hosts_and_names_the_slowest(installed, tmp_path):
+    """docs/installed.md: ANSIBLE_CALLBACKS_ENABLED=nfdoctor.netfilter.progress, on six hosts: four audits of this
+    machine, one refused ssh connection (unreachable) and one Python that does not exist (failed)."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(PROGRESS_INVENTORY)
+    proc, _home = installed.run(tmp_path, os.path.join(h.BIN, "ansible-playbook"), "-i", str(inventory),
+                                "nfdoctor.netfilter.audit", "-e", "nfdoctor_report_dir=%s" % (tmp_path / "reports"),
+                                ANSIBLE_CALLBACKS_ENABLED="nfdoctor.netfilter.progress",
+                                NFDOCTOR_PROGRESS_PERCENT_STEP="50", NFDOCTOR_PROGRESS_SECONDS="0",
+                                NFDOCTOR_PROGRESS_SLOWEST="3")
+    out = ANSI.sub("", proc.stdout)
+    assert proc.returncode == 2, out[-3000:]  # the two hosts that could not be audited fail at the end
+    lines = out.splitlines()
+    audit_start = lines.index(next(line for line in lines if line.startswith("TASK [nfdoctor.netfilter.audit : Audit netfilter state]")))
+    next_task = next(i for i in range(audit_start + 1, len(lines)) if lines[i].startswith("TASK ["))
+    ours = [i for i, line in enumerate(lines) if line.startswith("nfdoctor progress: ")]
+    # every line in the audit task's output, none elsewhere
+    assert ours and all(audit_start < i < next_task for i in ours), (ours, audit_start, next_task)
+    progress = [lines[i] for i in ours]
+    assert len(progress) == 3, progress  # percent_step 50: at 3 and at 6 hosts, then the slowest
+    # which three hosts finish first is up to the workers; the counts must add up to 3
+    first = re.match(r"nfdoctor progress: 3 of 6 hosts done \(50%\): (\d) ok, (\d) failed, (\d) unreachable; "
+                     r"[0-9.]+s$", progress[0])
+    assert first and sum(int(n) for n in first.groups()) == 3, progress
+    assert re.match(r"nfdoctor progress: 6 of 6 hosts done \(100%\): 4 ok, 1 failed, 1 unreachable; [0-9.ms]+$",
+                    progress[1]), progress
+    assert progress[2] == "nfdoctor progress: the 3 slowest of 6 hosts:"
+    slowest = [lines[i].split() for i in range(ours[2] + 1, ours[2] + 4)]
+    statuses = {"alpha": "ok", "bravo": "ok", "charlie": "ok", "delta": "ok", "dead": "unreachable", "broken": "failed"}
+    for host, _took, status in slowest:
+        assert statuses[host] == status, slowest
+    # 12.3s, or 1m02s on a machine busy enough
+    times = [sum(float(n) * unit for n, unit in zip(re.findall(r"[0-9.]+", took)[::-1], (1, 60)))
+             for _host, took, _status in slowest]
+    assert times == sorted(times, reverse=True), slowest
+
+
+def test_progress_callback_refuses_a_bad_option_by_name_and_the_run_goes_on(installed, tmp_path):
+    playbook = tmp_path / "noop.yml"
+    playbook.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.meta: noop\n")
+    proc, _home = installed.run(tmp_path, os.path.join(h.BIN, "ansible-playbook"), str(playbook),
+                                ANSIBLE_CALLBACKS_ENABLED="nfdoctor.netfilter.progress",
+                                NFDOCTOR_PROGRESS_PERCENT_STEP="0", ANSIBLE_LOCALHOST_WARNING="false",
+                                ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    out = " ".join(ANSI.sub("", proc.stdout).split())
+    assert proc.returncode == 0, out[-3000:]
+    assert "nfdoctor.netfilter.progress: percent_step must be an integer from 1 to 100, not 0" in out, out[-3000:]
+    assert "Traceback" not in out
 
 
 def test_example_connection_tuning_matches_the_checkout_config():
@@ -319,9 +390,8 @@ def test_remediate_check_diff_on_a_tree_changes_nothing(installed, tmp_path):
 RUNNER = os.path.join(h.BIN, "ansible-runner")
 
 
-@pytest.mark.skipif(not os.path.exists(RUNNER), reason="ansible-runner is not in the venv (requirements/dev.txt)")
-def test_audit_under_ansible_runner_with_its_default_settings(installed, tmp_path):
-    """An AWX-style private data dir; ansible-runner's own callback and settings, none of ours."""
+def _runner_job(installed, tmp_path, **envvars):
+    """ansible-runner run on an AWX-style private data dir; the job's artifacts directory and the reports'."""
     pdd = tmp_path / "job"
     for sub in ("project", "inventory", "env"):
         (pdd / sub).mkdir(parents=True)
@@ -330,14 +400,21 @@ def test_audit_under_ansible_runner_with_its_default_settings(installed, tmp_pat
         "localhost ansible_connection=local ansible_python_interpreter=%s\n" % os.path.join(h.BIN, "python"))
     reports = pdd / "reports"
     (pdd / "env" / "extravars").write_text(json.dumps({"nfdoctor_report_dir": str(reports)}))
-    (pdd / "env" / "envvars").write_text(json.dumps(
-        {"ANSIBLE_COLLECTIONS_PATH": str(installed.collections)}))
+    envvars["ANSIBLE_COLLECTIONS_PATH"] = str(installed.collections)
+    (pdd / "env" / "envvars").write_text(json.dumps(envvars))
     proc, _home = installed.run(tmp_path, RUNNER, "run", str(pdd), "-p", "audit.yml", "--ident", "job1",
                                 timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    artifacts = pdd / "artifacts" / "job1"
+    return pdd / "artifacts" / "job1", reports
+
+
+@pytest.mark.skipif(not os.path.exists(RUNNER), reason="ansible-runner is not in the venv (requirements/dev.txt)")
+def test_audit_under_ansible_runner_with_its_default_settings(installed, tmp_path):
+    """An AWX-style private data dir; ansible-runner's own callback and settings, none of ours."""
+    artifacts, reports = _runner_job(installed, tmp_path)
     stdout = (artifacts / "stdout").read_text()
     _readable(subprocess.CompletedProcess([], 0, stdout=stdout))
+    assert "nfdoctor progress" not in stdout
     stats = []
     for name in sorted(os.listdir(str(artifacts / "job_events"))):
         with open(str(artifacts / "job_events" / name)) as handle:
@@ -349,3 +426,14 @@ def test_audit_under_ansible_runner_with_its_default_settings(installed, tmp_pat
     written = ("nfdoctor-report.json", "nfdoctor-report.md", "nfdoctor-report.html")
     assert stats[0]["reports"] == [str(reports / name) for name in written]
     assert h.report(str(reports))["hosts"]["localhost"]["status"] == "ok"
+
+
+@pytest.mark.skipif(not os.path.exists(RUNNER), reason="ansible-runner is not in the venv (requirements/dev.txt)")
+def test_progress_callback_beside_ansible_runners_own_stdout_callback(installed, tmp_path):
+    """As an AWX job enables it (an environment variable): the lines are in the job's stdout, the summary too."""
+    artifacts, _reports = _runner_job(installed, tmp_path, ANSIBLE_CALLBACKS_ENABLED="nfdoctor.netfilter.progress")
+    stdout = ANSI.sub("", (artifacts / "stdout").read_text())
+    _readable(subprocess.CompletedProcess([], 0, stdout=stdout))
+    assert re.search(r"^nfdoctor progress: 1 of 1 hosts done \(100%\): 1 ok, 0 failed, 0 unreachable; [0-9.ms]+$",
+                     stdout, re.M), stdout[-3000:]
+    assert re.search(r"^nfdoctor progress: the 1 slowest of 1 hosts:\n  localhost +[0-9.ms]+  ok$", stdout, re.M)
