@@ -6,6 +6,8 @@
 #   make bench-floor  ping, netfilter_facts and audit.yml on the same HOSTS (default 50)
 #                      hosts, 3 interleaved rounds; prints module/ping, audit/ping;
 #                      rewrites its block of docs/performance.md (issue 15)
+#                      FLOOR_BASELINE=<git rev>: also that revision's audit.yml in the
+#                      same rounds (git worktree add under .build/bench-floor)
 #   make fleet-stop    remove any fleet left by an interrupted run
 #   make ee-context    build context for the execution environment (.build/ee/context)
 SYSTEM_PACKAGES += openssh-server openssh-client python3 iproute2 iptables conntrack util-linux hostname
@@ -20,8 +22,9 @@ bench-fleet: setup system-deps
 	$(BIN)/python tools/fleet/bench.py --write-docs
 
 HOSTS ?= 50
+FLOOR_BASELINE ?=
 bench-floor: setup system-deps
-	$(BIN)/python tools/fleet/floor.py --hosts $(HOSTS) --write-docs
+	$(BIN)/python tools/fleet/floor.py --hosts $(HOSTS) --write-docs $(if $(FLOOR_BASELINE),--baseline $(FLOOR_BASELINE))
 
 fleet-stop:
 	$(BIN)/python tools/fleet/fleet.py stop

@@ -51,10 +51,12 @@ APPROACHES = {
 }
 
 
-def ansible_env():
+def ansible_env(collections=None, config=None):
+    """The environment of an ansible command: this checkout's collection and ansible.cfg unless told otherwise
+    (floor.py --baseline runs another revision's)."""
     env = dict(os.environ)
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(REPO, ".build", "collections")
-    env["ANSIBLE_CONFIG"] = os.path.join(REPO, "ansible.cfg")
+    env["ANSIBLE_COLLECTIONS_PATH"] = collections or os.path.join(REPO, ".build", "collections")
+    env["ANSIBLE_CONFIG"] = config or os.path.join(REPO, "ansible.cfg")
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
     # Colour codes only cost time in a log file.
     env["ANSIBLE_NOCOLOR"] = "1"
@@ -117,16 +119,16 @@ def run_approach(approach, count, inventory, args):
     }
 
 
-def timed_run(argv, log_path, inventory):
+def timed_run(argv, log_path, inventory, env=None):
     """Run one ansible command into log_path; its wall time, controller CPU and peak RSS, rc and load before.
 
-    inventory names the processes to end if the run is interrupted. Shared by
-    bench.py and floor.py (make bench-floor)."""
+    inventory names the processes to end if the run is interrupted; env defaults
+    to ansible_env(). Shared by bench.py and floor.py (make bench-floor)."""
     # The machine may be shared: record how busy it was when the run began.
     load_before = os.getloadavg()[0]
     with open(log_path, "w") as log:
         started = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=ansible_env(), cwd=REPO)
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or ansible_env(), cwd=REPO)
         # wait4 gives the rusage of ansible-playbook plus everything it reaped:
         # its forked workers and the ssh clients they ran.
         try:

@@ -111,3 +111,113 @@ def test_doc_block_carries_both_markers_every_size_and_the_machine():
     # The block fits back into the page it came from.
     page = "x\n" + floor.BEGIN + "\nold\n" + floor.END + "\ny\n"
     assert bench.replace_block(page, floor.BEGIN, floor.END, block) == "x\n" + block + "\ny\n"
+
+
+# ------------------------------------------------------------- --baseline REV (FLOOR_BASELINE)
+def test_the_two_audits_swap_places_every_round_and_without_a_baseline_nothing_changes():
+    assert floor.kinds_of_round(1, None) == floor.kinds_of_round(2, None) == ["ping", "module", "audit"]
+    assert floor.kinds_of_round(1, "main") == ["ping", "module", "audit", "baseline"]
+    assert floor.kinds_of_round(2, "main") == ["ping", "module", "baseline", "audit"]
+
+
+def test_baseline_ratios_are_taken_in_the_same_round_as_heads():
+    results = [
+        run("ping", 1, 20.0, 10.0), run("module", 1, 30.0, 12.0), run("audit", 1, 30.0, 20.0),
+        run("baseline", 1, 48.0, 30.0),
+        # Round 2 ran under twice the load: every ratio stays what it was.
+        run("ping", 2, 40.0, 10.0), run("module", 2, 60.0, 12.0), run("baseline", 2, 96.0, 30.0),
+        run("audit", 2, 60.0, 20.0),
+        # Round 3: the baseline failed, so no audit/baseline ratio for it.
+        run("ping", 3, 20.0, 10.0), run("module", 3, 30.0, 12.0), run("audit", 3, 32.0, 20.0),
+        run("baseline", 3, 50.0, 30.0, check="rc=2, see b.log"),
+    ]
+    summary = floor.summarize(results)
+    assert [r.get("baseline") for r in summary["rounds"]] == [2.4, 2.4, None]
+    assert [r.get("audit_baseline") for r in summary["rounds"]] == [0.62, 0.62, None]
+    assert summary["median"]["audit"] == 1.5 and summary["median"]["baseline"] == 2.4
+    assert summary["median"]["baseline_cpu"] == 3.0
+    lines = floor.summary_lines(200, summary, "main 101ea01")
+    assert lines == [
+        "module/ping at 200 hosts: median 1.50x wall over 3 rounds (misses 1.10x), 1.20x CPU",
+        "audit(main 101ea01)/ping at 200 hosts: median 2.40x wall over 2 rounds (misses 1.25x), 3.00x CPU",
+        "audit(HEAD)/ping at 200 hosts: median 1.50x wall over 3 rounds (misses 1.25x), 2.00x CPU",
+        "audit(HEAD)/audit(main 101ea01) at 200 hosts: median 0.62x wall over 2 rounds",
+    ]
+    table = floor.runs_table([dict(r, order=i % 4) for i, r in enumerate(results)], "main 101ea01")
+    # Listed in the order the runs happened, the baseline under its revision's name.
+    rows = [line.split(" | ")[1] for line in table.splitlines()[2:6]]
+    assert rows == ["ping", "module", "audit(HEAD)", "audit(main 101ea01)"]
+    assert table.splitlines()[8].split(" | ")[1] == "audit(main 101ea01)"
+
+
+def test_without_baseline_runs_no_audit_baseline_ratio_is_claimed():
+    summary = floor.summarize([run("ping", 1, 10.0, 8.0), run("audit", 1, 20.0, 16.0)])
+    assert "audit_baseline" not in summary["median"] and "baseline" not in summary["median"]
+    lines = floor.summary_lines(50, summary, "main 101ea01")
+    assert lines[1] == "audit(main 101ea01)/ping at 50 hosts: no round with both runs ok"
+    assert lines[3] == "audit(HEAD)/audit(main 101ea01) at 50 hosts: no round with both audits ok"
+
+
+def test_the_documented_command_names_the_baseline():
+    args = floor_args(["--hosts", "200", "--baseline", "main", "--write-docs"])
+    assert floor.command_line(args, []) == "make bench-floor HOSTS=200 FLOOR_BASELINE=main"
+    args = floor_args(["--hosts", "200", "--write-docs"])
+    assert floor.command_line(args, []) == "make bench-floor HOSTS=200"
+    args = floor_args(["--hosts", "10", "--baseline", "main"])
+    assert floor.command_line(args, ["--hosts", "10", "--baseline", "main"]) == \
+        "tools/fleet/floor.py --hosts 10 --baseline main"
+
+
+def floor_args(argv):
+    import argparse
+    return argparse.Namespace(hosts=int(argv[argv.index("--hosts") + 1]), write_docs="--write-docs" in argv,
+                              baseline=argv[argv.index("--baseline") + 1] if "--baseline" in argv else None)
+
+
+def test_an_unknown_baseline_is_refused_before_any_fleet_starts(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(floor.fleet, "main", lambda argv: calls.append(argv) or 0)
+    with pytest.raises(SystemExit) as raised:
+        floor.main(["--hosts", "2", "--priority", "0", "--baseline", "no-such-revision-here"])
+    assert raised.value.code == 2
+    assert "--baseline no-such-revision-here: not a commit of this repository" in capsys.readouterr().err
+    assert calls == []
+
+
+def _git(repo, *args):
+    import subprocess
+    return subprocess.run(["git", "-C", str(repo)] + list(args), check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def test_baseline_checkout_is_a_detached_worktree_of_rev_and_is_removed_afterwards(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "t@example.invalid")
+    _git(repo, "config", "user.name", "t")
+    (repo / "ansible.cfg").write_text("[defaults]\n# old\n")
+    _git(repo, "add", "ansible.cfg")
+    _git(repo, "commit", "-q", "-m", "old")
+    old = _git(repo, "rev-parse", "HEAD")
+    (repo / "ansible.cfg").write_text("[defaults]\n# new\n")
+    _git(repo, "commit", "-q", "-am", "new")
+    monkeypatch.setattr(floor, "REPO", str(repo))
+    work = tmp_path / "work"
+
+    collections, config, label = floor.baseline_checkout("main~1", str(work))
+    assert label == "main~1 %s" % old[:7]
+    assert open(config).read() == "[defaults]\n# old\n"          # the revision's own ansible.cfg
+    link = os.path.join(collections, "ansible_collections", "nfdoctor", "netfilter")
+    assert os.path.realpath(link) == os.path.realpath(os.path.dirname(config))
+    assert _git(repo, "branch", "--list") == "* main"             # detached: no branch made or moved
+    # A second run replaces the first checkout rather than measuring a stale one.
+    _collections, _config, label = floor.baseline_checkout(old, str(work))
+    assert label == old[:7]
+    assert len(_git(repo, "worktree", "list").splitlines()) == 2
+
+    floor.remove_baseline(str(work))
+    assert not work.exists()
+    assert len(_git(repo, "worktree", "list").splitlines()) == 1
+    with pytest.raises(SystemExit, match="--baseline nope: not a commit of"):
+        floor.baseline_checkout("nope", str(work))
