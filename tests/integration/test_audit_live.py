@@ -143,3 +143,84 @@ def test_audit_errors_fail_nobody_when_told_not_to(tmp_path):
     assert "nfdoctor could not audit" not in run.stdout
     assert re.search(r"dead-host\s*:.*failed=0", run.stdout), run.stdout[-2000:]
     assert re.search(r"localhost\s*:.*failed=0", run.stdout), run.stdout[-2000:]
+
+
+# ----------------------------------------- issue 15: validation and fail gate once per run (tasks_from: play)
+SEED = "seed-000-centos7-conntrack-blacklist"   # worst finding critical
+
+
+def _tree_inventory(tmp_path, **hosts):
+    """Local hosts that audit captured trees: the same seed where a host's own variables differ."""
+    lines = ["all:", "  vars:", "    ansible_connection: local",
+             "    ansible_python_interpreter: '{{ ansible_playbook_python }}'", "  hosts:"]
+    for name, own in hosts.items():
+        tree = os.path.join(h.TREES, own.pop("tree", SEED))
+        extra = "".join(", %s: %s" % kv for kv in own.items())
+        lines.append("    %s: {nfdoctor_root: %s%s}" % (name, tree, extra))
+    path = tmp_path / "inventory.yml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_each_host_fails_on_its_own_threshold_with_no_per_host_gate_task(tmp_path):
+    inventory = _tree_inventory(tmp_path, **{"tree-a": {"nfdoctor_fail_on": "critical"}, "tree-b": {},
+                                             "tree-c": {"tree": h.HEALTHY_TREE, "nfdoctor_fail_on": "info"}})
+    run = h.playbook("audit.yml", "-e", "nfdoctor_report_dir=%s" % (tmp_path / "r"), inventory=inventory)
+    assert run.returncode == 2, run.stdout
+    assert re.findall(r"^fatal: \[([^\]]+)\]: FAILED!", run.stdout, re.M) == ["tree-a"]
+    assert "tree-a: worst finding is critical (nfdoctor_fail_on=critical): critical CONNTRACK_MODULE_DISABLED" \
+        in run.stdout
+    assert re.search(r"tree-b\s*:.*failed=0", run.stdout) and re.search(r"tree-c\s*:.*failed=0", run.stdout)
+    # Per host, the controller ran the module task and nothing else.
+    assert "Validating arguments against arg spec" not in run.stdout
+    per_host = re.findall(r"^(?:ok|skipping|changed|fatal): \[(tree-[bc])\]", run.stdout, re.M)
+    assert sorted(per_host) == ["tree-b", "tree-c"], run.stdout
+
+
+def test_a_bad_variable_on_any_host_fails_the_run_before_anything_is_audited(tmp_path):
+    inventory = _tree_inventory(tmp_path, **{"tree-a": {}, "tree-b": {}, "tree-c": {"nfdoctor_fail_on": "bogus"}})
+    out = tmp_path / "r"
+    run = h.playbook("audit.yml", "-e", "nfdoctor_report_dir=%s" % out, inventory=inventory)
+    assert run.returncode == 2, run.stdout
+    assert "got: bogus found in tree-c" in run.stdout
+    assert "TASK [nfdoctor.netfilter.audit : Audit netfilter state]" not in run.stdout
+    assert not out.exists()
+    # The failed validation prints its errors, not the spec it was given for every host.
+    assert "argument_spec_data" not in run.stdout and "description" not in run.stdout
+
+
+def test_a_play_of_your_own_with_the_main_entry_point_validates_and_fails_per_host(tmp_path):
+    """roles: nfdoctor.netfilter.audit keeps today's behaviour: a bad host fails alone, the rest are audited."""
+    inventory = _tree_inventory(tmp_path, **{"tree-a": {"nfdoctor_fail_on": "critical"}, "tree-b": {},
+                                             "tree-c": {"nfdoctor_fail_on": "bogus"}})
+    playbook = tmp_path / "own.yml"
+    playbook.write_text("- hosts: all\n  gather_facts: false\n  strategy: linear\n"
+                        "  roles:\n    - nfdoctor.netfilter.audit\n")
+    out = tmp_path / "r"
+    run = h.playbook(str(playbook), "-e", "nfdoctor_report_dir=%s" % out, inventory=inventory)
+    assert run.returncode == 2, run.stdout
+    assert "Validating arguments against arg spec 'main'" in run.stdout
+    assert sorted(re.findall(r"^fatal: \[([^\]]+)\]: FAILED!", run.stdout, re.M)) == ["tree-a", "tree-c"]
+    assert "tree-a: worst finding is critical (nfdoctor_fail_on=critical): critical CONNTRACK_MODULE_DISABLED" \
+        in run.stdout
+    hosts = h.report(out)["hosts"]
+    assert hosts["tree-a"]["status"] == hosts["tree-b"]["status"] == "ok"
+    assert hosts["tree-c"]["status"] == "failed" and hosts["tree-c"]["message"].startswith("no audit result")
+
+
+def test_play_vars_outrank_the_inventory_in_the_play_entry_point(tmp_path):
+    """As Ansible's precedence has it for a task: a play's vars beat a host's inventory value."""
+    inventory = _tree_inventory(tmp_path, **{"tree-a": {"nfdoctor_fail_on": "none"}, "tree-b": {}})
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  strategy: linear\n  vars:\n    nfdoctor_fail_on: critical\n"
+        "  tasks:\n    - ansible.builtin.import_role: {name: nfdoctor.netfilter.audit, tasks_from: play}\n"
+        "- hosts: \"{{ groups['nfdoctor_audit_failing'] | default([]) }}\"\n  gather_facts: false\n"
+        "  tasks:\n    - ansible.builtin.import_role: {name: nfdoctor.netfilter.audit, tasks_from: fail}\n")
+    run = h.playbook(str(playbook), "-e", "nfdoctor_report_dir=%s" % (tmp_path / "r"), inventory=inventory)
+    assert run.returncode == 2, run.stdout
+    assert sorted(re.findall(r"^fatal: \[([^\]]+)\]: FAILED!", run.stdout, re.M)) == ["tree-a", "tree-b"]
+    # Without the play's value, tree-a's own none and tree-b's default none fail nobody.
+    playbook.write_text(playbook.read_text().replace("  vars:\n    nfdoctor_fail_on: critical\n", ""))
+    run = h.playbook(str(playbook), "-e", "nfdoctor_report_dir=%s" % (tmp_path / "r"), inventory=inventory)
+    assert run.returncode == 0, run.stdout
