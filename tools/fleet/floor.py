@@ -309,7 +309,7 @@ def main(argv=None):
                 result = run_one(kind, args.hosts, round_no, inventory, args.run_dir, env=envs.get(kind))
                 result["order"] = order
                 results.append(result)
-                print("round %d %-14s %4d hosts  %7.1fs  cpu %7.1fs  rss %5.0f MB  load %5.2f  %s" % (
+                print("round %d %-22s %4d hosts  %7.1fs  cpu %7.1fs  rss %5.0f MB  load %5.2f  %s" % (
                     round_no, run_label(kind, baseline_label), args.hosts, result["wall_s"], result["cpu_s"],
                     result["peak_rss_mb"], result["load1_before"], result["check"]), flush=True)
     finally:
