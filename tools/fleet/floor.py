@@ -289,8 +289,9 @@ def main(argv=None):
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     command = command_line(args, argv if argv is not None else sys.argv[1:])
     load = " / ".join("%.2f" % x for x in os.getloadavg())
-    head = git("rev-parse", "--short=7", "HEAD") + (" with uncommitted changes" if git("status", "--porcelain",
-                                                                                        "--untracked-files=no") else "")
+    # The revision measured as HEAD, and whether the work tree differed from it.
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    head = git("rev-parse", "--short=7", "HEAD") + (" with uncommitted changes" if dirty else "")
     os.makedirs(WORK_DIR, exist_ok=True)
     results = []
     fleet_args = ["--run-dir", args.run_dir]
