@@ -224,3 +224,23 @@ def test_play_vars_outrank_the_inventory_in_the_play_entry_point(tmp_path):
     playbook.write_text(playbook.read_text().replace("  vars:\n    nfdoctor_fail_on: critical\n", ""))
     run = h.playbook(str(playbook), "-e", "nfdoctor_report_dir=%s" % (tmp_path / "r"), inventory=inventory)
     assert run.returncode == 0, run.stdout
+
+
+def test_reports_of_formats_no_longer_written_are_removed_and_only_those(tmp_path):
+    out = tmp_path / "r"
+    run = h.playbook("audit.yml", "-e", "nfdoctor_report_dir=%s" % out, "-e", h.ALL_FORMATS)
+    assert run.returncode == 0, run.stdout
+    assert (out / "nfdoctor.prom").exists() and (out / "nfdoctor-report.junit.xml").exists()
+    # A stale report that is a dangling link is a stale report too; a file of the user's stays.
+    (out / "nfdoctor.prom").unlink()
+    (out / "nfdoctor.prom").symlink_to(tmp_path / "gone")
+    (out / "notes.txt").write_text("mine\n")
+    run = h.playbook("audit.yml", "-e", "nfdoctor_report_dir=%s" % out)
+    assert run.returncode == 0, run.stdout
+    assert sorted(os.listdir(out)) == ["nfdoctor-report.html", "nfdoctor-report.json", "nfdoctor-report.md",
+                                       "notes.txt"]
+    # Nothing stale left: the next run runs no file module for them.
+    run = h.playbook("audit.yml", "-e", "nfdoctor_report_dir=%s" % out)
+    assert run.returncode == 0, run.stdout
+    removal = run.stdout.split("Remove the reports of formats this run does not write", 1)[1].split("TASK [", 1)[0]
+    assert "changed:" not in removal and "ok:" not in removal and "skipping:" in removal, removal
