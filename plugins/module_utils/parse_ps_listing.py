@@ -63,6 +63,9 @@ def parse_lstart(tokens):
         return None
     day, year = to_int(numbers[0]), to_int(numbers[-1])
     hour, minute, second = [int(part) for part in _CLOCK_RE.match(clock[0]).groups()]
+    # to_int gives None for a run of more than 20 digits: malformed text, not a crash.
+    if day is None or year is None:
+        return None
     if not (1 <= day <= 31 and 1970 <= year <= 2200 and hour < 24 and minute < 60 and second < 61):
         return None
     return calendar.timegm((year, _MONTHS[month[0][:3]], day, hour, minute, second, 0, 0, 0))

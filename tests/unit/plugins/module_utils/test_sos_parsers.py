@@ -349,6 +349,8 @@ def test_ps_axo_negative():
     ("Wed Feb  9 22:38:08 2022", 1644446288),
     ("Wed Feb 16 14:05:33 UTC 2022", 1645020333),     # date(1) output
     ("Feb 31 99:00:00 2022", None),
+    ("Feb 9 22:38:08 " + "9" * 21, None),              # a year to_int refuses (found by test_parsers_fuzz)
+    ("9" * 21 + " Feb 22:38:08 2022", None),
     ("yesterday", None),
     ("", None),
 ])
