@@ -1,7 +1,8 @@
 # Real-VM tests: Molecule boots Debian 12 and Debian 13 under qemu (TCG),
 # reproduces the incidents, remediates, reboots and verifies (molecule/default);
-# then one Debian 13 VM for the findings only a running kernel shows and clears
-# (molecule/runtime: conntrack table size, bridge-nf-call, a link's forwarding).
+# then two Debian 13 VMs for the findings only a running kernel shows and clears
+# (molecule/runtime: conntrack table size, bridge-nf-call, a link's forwarding, networkd
+# on container veths on a Kubernetes node; bridged guests behind FORWARD DROP on a hypervisor).
 # Images are built once with mmdebstrap and cached in
 # $${XDG_CACHE_HOME:-$$HOME/.cache}/nfdoctor/vm-images (see docs/testing-vms.md).
 SYSTEM_PACKAGES += qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client

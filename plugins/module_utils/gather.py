@@ -30,6 +30,7 @@ from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_bridges i
     parse_libvirt_network_xml,
 )
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_firewall import nft_forward_policy
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_iptables_backends import binary_variant
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.parse_modprobe import (
     disabling_directives,
     modprobe_facts,
@@ -318,6 +319,14 @@ class Gatherer(object):
         mods = self.facts.get("modules") or {}
         return name in (mods.get("loaded") or {}) or name in (mods.get("builtin") or [])
 
+    def _save_tool_reads_nf_tables(self, tool):
+        """Whether the live ``tool`` (iptables-save, ip6tables-save) is iptables-nft's and nf_tables is loaded.
+
+        Read from where the command's links lead (Debian's alternatives, xtables-nft-multi), never by
+        running it: a build that does not say so keeps the per-table reads of the legacy tables.
+        """
+        return self.module_loaded("nf_tables") and binary_variant(self.src.command_target(tool)) == "nf_tables"
+
     def _gather_rules(self):
         rules, sources, chains = [], [], []
         tables = {}
@@ -330,6 +339,11 @@ class Gatherer(object):
             tables[family] = names
             if self.src.captured:
                 output = self.src.command([tool])
+            elif self._save_tool_reads_nf_tables(tool):
+                # iptables-nft keeps its tables in nf_tables, which /proc/net/ip_tables_names (x_tables)
+                # never lists: a Debian 10+ host without the nftables package showed no rule at all.
+                # It asks the loaded nf_tables over netlink, so nothing is loaded.
+                output = self.src.command([tool, "-c"])
             elif names:
                 # Only the tables the kernel already has: naming another would load its module.
                 # -c: the packet counters (how many packets kube-proxy's INVALID DROP rule took).
