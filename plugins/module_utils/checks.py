@@ -180,6 +180,12 @@ def check_conntrack_modules(facts):
     return findings
 
 
+def _conntrack_blocked(facts):
+    """Whether the modprobe configuration disables a conntrack/NAT module (what conntrack_modules removes)."""
+    view = dict(fact(facts, "modules", "modprobe") or {}, problems=[])
+    return any(disabling_directives(view, module) for module in CONNTRACK_FAMILY)
+
+
 def _stack_path(process, depth):
     """'a <- b <- c': the innermost ``depth`` frames of a process's kernel stack."""
     return " <- ".join(f.get("symbol") or "?" for f in (process.get("stack") or [])[:depth])
@@ -219,11 +225,23 @@ def check_stuck_processes(facts):
     stuck = fact(facts, "processes", "stuck") or []
     module = [p for p in stuck if p.get("matched_path") == "module_request" and p.get("state") == "D"]
     if module:
-        findings.append(make_finding(
-            "MODULE_LOAD_STUCK", rule("MODULE_LOAD_STUCK", _module_stuck_rule(facts, module)),
-            "%d process(es) wait in the kernel's module request path: %s." % (
-                len(module), "; ".join(_process_text(p, "stack %s" % _stack_path(p, 3)) for p in module)),
-            _stack_evidence(module)))
+        detail = "%d process(es) wait in the kernel's module request path: %s" % (
+            len(module), "; ".join(_process_text(p, "stack %s" % _stack_path(p, 3)) for p in module))
+        verdict = rule("MODULE_LOAD_STUCK", _module_stuck_rule(facts, module))
+        if _conntrack_blocked(facts):
+            findings.append(make_finding("MODULE_LOAD_STUCK", verdict, detail + ".", _stack_evidence(module)))
+        else:
+            # conntrack_modules removes what disables a conntrack/NAT module; with nothing left to
+            # remove, the request waits on something else (or the listing predates the fix).
+            findings.append(make_finding(
+                "MODULE_LOAD_STUCK", verdict,
+                detail + "; nothing in the modprobe configuration disables a conntrack/NAT module.",
+                _stack_evidence(module), role=None,
+                remediation="Read what the request waits for in /proc/PID/stack and the modprobe command line "
+                            "(/proc/PID/cmdline of its modprobe child): an install command that hangs, a driver "
+                            "that blocks in its init. A capture or sosreport taken before the fix still shows "
+                            "the request; audit the live host again. A request stuck in the kernel clears only "
+                            "with a reboot."))
     netns = [p for p in stuck if p.get("matched_path") == "netns_cleanup"]
     if netns:
         symbols = set(f.get("symbol") for p in netns for f in p.get("stack") or [])
@@ -557,9 +575,20 @@ def check_conntrack(facts):
         snmp = fact(facts, "forwarding", "snmp_ip") or {}
         if snmp.get("OutDiscards"):
             detail += "; Ip OutDiscards = %d" % snmp["OutDiscards"]
-        findings.append(make_finding(
-            "CONNTRACK_INSERT_FAILED", rule("CONNTRACK_INSERT_FAILED", rule_name), detail + ".",
-            [evidence(fact(ct, "stats", "source"), None, "insert_failed=%d drop=%s" % (failed, totals.get("drop")))]))
+        ev = [evidence(fact(ct, "stats", "source"), None, "insert_failed=%d drop=%s" % (failed, totals.get("drop")))]
+        if jobs:
+            findings.append(make_finding("CONNTRACK_INSERT_FAILED", rule("CONNTRACK_INSERT_FAILED", rule_name),
+                                         detail + ".", ev))
+        else:
+            # What conntrack_hygiene does for this finding is stop the flush jobs; with none left the
+            # counter is history (it counts since boot) or has another cause, and no role can help.
+            findings.append(make_finding(
+                "CONNTRACK_INSERT_FAILED", rule("CONNTRACK_INSERT_FAILED", rule_name),
+                detail + "; no scheduled conntrack flush is left to stop.", ev, role=None,
+                remediation="The counters count since boot, so a past flush stays in them. Audit the live host "
+                            "again with a sampling interval to see whether they still rise; if they do, look for "
+                            "what else deletes entries (a conntrack -D/-F run by hand or by a service) or, on "
+                            "kernels before 5.6, UDP clashes (DNS): upgrade."))
     if jobs:
         old = has_feature(facts.get("kernel") or {}, "conntrack_l3proto_merged") is False
         severity = rule("CONNTRACK_FLUSH_SCHEDULED", "with_failures" if failed else "old_kernel" if old else "job")

@@ -5,6 +5,11 @@
 The IDs are a public contract (reports, alerts and remediate.yml key on
 them). Checks fill in the severity, the sentence that cites the evidence and
 the evidence itself; everything that does not depend on the host lives here.
+
+``outlives_fix`` marks the findings whose evidence is history (a counter since
+boot, a log, a snapshot): once the role has removed the cause, the check still
+tells the history, but with ``role`` None, so remediate.yml has nothing left
+to run for it and the closed loop counts it as fixed. The text says why.
 """
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -27,6 +32,8 @@ CATALOGUE = {
         "remediation": "Remove what disables the requested module (role nfdoctor.netfilter.conntrack_modules); "
                        "modprobe re-reads its configuration, so the stuck request completes without a reboot.",
         "references": ["https://git.kernel.org/linus/a0ae2562c6c4"],
+        "outlives_fix": "the process listing of a capture or sosreport is taken before the fix, and a request "
+                        "that is past the modprobe call does not retry",
     },
     "BR_NETFILTER_NOT_LOADED": {
         "title": "Bridged traffic bypasses iptables: br_netfilter is not loaded",
@@ -93,6 +100,7 @@ CATALOGUE = {
         "remediation": "Stop flushing the conntrack table (role nfdoctor.netfilter.conntrack_hygiene) and, on "
                        "kernels before 5.6 with UDP clashes (DNS), upgrade.",
         "references": ["https://git.kernel.org/linus/b0feacaad13a", "https://git.kernel.org/linus/6a757c07e51f"],
+        "outlives_fix": "insert_failed and drop count since boot; nothing but a reboot sets them back to 0",
     },
     "CONNTRACK_FLUSH_SCHEDULED": {
         "title": "A scheduled job flushes the conntrack table",
@@ -135,6 +143,7 @@ CATALOGUE = {
                        "what opens so many flows (a scan, a DNS storm, a NAT gateway's peak).",
         "references": ["https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
                        "https://access.redhat.com/solutions/8721"],
+        "outlives_fix": "the kernel log keeps the lines the kernel wrote before the maximum was raised",
     },
     "KERNEL_HUNG_TASK_NETFILTER": {
         "title": "The kernel log shows tasks stuck in netfilter or network namespace code",
@@ -210,6 +219,8 @@ CATALOGUE = {
         "references": ["https://github.com/kubernetes/kubernetes/pull/74840",
                        "https://github.com/kubernetes/kubernetes/pull/120412",
                        "https://docs.kernel.org/networking/nf_conntrack-sysctl.html"],
+        "outlives_fix": "the DROP rule's packet counter keeps the drops made before be_liberal was set, until the "
+                        "rule is replaced",
     },
     "VXLAN_CSUM_OFFLOAD_BUG": {
         "title": "VXLAN packets leave with a corrupt UDP checksum when they are NATed (kernel before the fix)",

@@ -109,6 +109,24 @@ def test_module_load_stuck(facts):
     assert ids(facts)["MODULE_LOAD_STUCK"] == "info"
 
 
+def _one(facts, finding_id):
+    return [f for f in run_checks(facts) if f["id"] == finding_id][0]
+
+
+def test_module_load_stuck_names_the_role_only_while_a_module_is_disabled(facts):
+    """conntrack_modules removes what disables a conntrack module; once nothing does, the stuck
+    request (a sosreport's listing taken before the fix, or another cause) is told without a role."""
+    facts["processes"]["stuck"] = [{"pid": 7, "comm": "iptables", "state": "D", "cmdline": "iptables -t nat -L",
+                                    "stack": STACK_MODULE, "matched_path": "module_request", "age_seconds": 600}]
+    stuck = _one(facts, "MODULE_LOAD_STUCK")
+    assert stuck["role"] is None and "nothing in the modprobe configuration" in stuck["detail"]
+    assert stuck["severity"] == "critical"  # still stuck: the severity does not fall with the role
+    set_modprobe(facts, {"/etc/modprobe.d/no-nat.conf": "install nf_nat /bin/false\n"})
+    stuck = _one(facts, "MODULE_LOAD_STUCK")
+    assert stuck["role"] == "nfdoctor.netfilter.conntrack_modules"
+    assert "nothing in the modprobe configuration" not in stuck["detail"]
+
+
 def test_d_state_elsewhere_is_not_module_load_stuck(facts):
     facts["processes"]["stuck"] = [{"pid": 7, "comm": "dd", "state": "D", "stack": [{"symbol": "io_schedule"}],
                                     "matched_path": None}]
@@ -306,6 +324,20 @@ def test_flush_job_is_medium_and_high_with_insert_failed(facts):
     assert ids(facts)["CONNTRACK_FLUSH_SCHEDULED"] == "medium"
     facts["conntrack"]["stats"]["totals"]["insert_failed"] = 5
     assert ids(facts)["CONNTRACK_FLUSH_SCHEDULED"] == "high"
+
+
+def test_insert_failed_names_the_role_only_while_a_flush_job_is_left(facts):
+    """What conntrack_hygiene does for insert_failed is stop the flush jobs: without one the
+    counter (since boot) is history or has another cause, and the finding names no role."""
+    facts["conntrack"]["stats"]["totals"]["insert_failed"] = 1500
+    failed = _one(facts, "CONNTRACK_INSERT_FAILED")
+    assert failed["role"] is None and "no scheduled conntrack flush is left" in failed["detail"]
+    assert "since boot" in failed["remediation"]
+    facts["conntrack_flush_jobs"] = [{"file": "/etc/cron.d/x", "line": 2, "text": "* * * * * root conntrack -F",
+                                      "kind": "cron"}]
+    failed = _one(facts, "CONNTRACK_INSERT_FAILED")
+    assert failed["role"] == "nfdoctor.netfilter.conntrack_hygiene"
+    assert "/etc/cron.d/x" in failed["detail"] and "no scheduled conntrack flush" not in failed["detail"]
 
 
 def test_table_near_full(facts):
