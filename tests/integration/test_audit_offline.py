@@ -92,6 +92,23 @@ def test_fail_on_fails_exactly_the_hosts_at_or_above(tmp_path):
         assert int(suites[name].get("failures")) >= 1
 
 
+def test_the_report_directory_keeps_its_mode_and_a_new_one_is_made(tmp_path):
+    """The user's 0700 report directory must not be opened to everyone (it was chmod 0755);
+    a missing one, parents and all, is created."""
+    tree = os.path.join(h.TREES, h.HEALTHY_TREE)
+    private = tmp_path / "private"
+    private.mkdir()
+    os.chmod(str(private), 0o700)
+    fresh = tmp_path / "new" / "reports"
+    for out in (private, fresh):
+        run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % tree,
+                         "-e", "nfdoctor_report_dir=%s" % out, "-e", '{"nfdoctor_report_formats": ["json"]}')
+        assert run.returncode == 0, run.stdout
+        assert os.listdir(str(out)) == ["nfdoctor-report.json"]
+    assert os.stat(str(private)).st_mode & 0o777 == 0o700
+    assert os.stat(str(fresh)).st_mode & 0o777 == 0o755
+
+
 def test_fail_on_above_the_worst_fails_nobody(tmp_path):
     tree = os.path.join(h.TREES, h.HEALTHY_TREE)
     run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % tree,
