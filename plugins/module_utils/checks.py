@@ -182,8 +182,8 @@ def check_conntrack_modules(facts):
 
 def _conntrack_blocked(facts):
     """Whether the modprobe configuration disables a conntrack/NAT module (what conntrack_modules removes)."""
-    view = dict(fact(facts, "modules", "modprobe") or {}, problems=[])
-    return any(disabling_directives(view, module) for module in CONNTRACK_FAMILY)
+    modprobe = fact(facts, "modules", "modprobe") or {}
+    return any(disabling_directives(modprobe, module) for module in CONNTRACK_FAMILY)
 
 
 def _stack_path(process, depth):
@@ -204,8 +204,8 @@ def _module_stuck_rule(facts, processes):
     if ages and max(ages) >= STUCK_MIN_AGE:
         return "stuck_aged"
     in_l3_loop = any(f.get("symbol") == "nf_ct_l3proto_try_module_get" for p in processes for f in p.get("stack") or [])
-    view = dict(fact(facts, "modules", "modprobe") or {}, problems=[])
-    blocked = any(disabling_directives(view, m) for m in L3_ALIAS_MODULES)
+    modprobe = fact(facts, "modules", "modprobe") or {}
+    blocked = any(disabling_directives(modprobe, m) for m in L3_ALIAS_MODULES)
     if in_l3_loop and blocked and _l3_loop_possible(facts) is not False:
         return "stuck_corroborated"
     if ages:

@@ -164,8 +164,6 @@ def worst_by_id(findings):
 
 def run_case(name, base, files, finding_ids, extra_vars, work, unchanged=()):
     """Run one case; return {finding ID: "gone" or "history"} for the IDs it cleared, None if it failed."""
-    if isinstance(finding_ids, str):
-        finding_ids = (finding_ids,)
     root = os.path.join(work, "root")
     shutil.copytree(os.path.join(TREES, base), root, symlinks=True)
     for path, text in files.items():
@@ -220,7 +218,8 @@ def main():
     fixable = fixable_ids()
     cleared, failures = {}, 0
     for name, base, files, finding_ids, extra_vars, *unchanged in CASES:
-        for finding_id in (finding_ids,) if isinstance(finding_ids, str) else finding_ids:
+        finding_ids = (finding_ids,) if isinstance(finding_ids, str) else finding_ids
+        for finding_id in finding_ids:
             assert finding_id in fixable, finding_id
         work = tempfile.mkdtemp(prefix="nfdoctor-closed-loop-")
         try:

@@ -107,6 +107,14 @@ def test_the_report_directory_keeps_its_mode_and_a_new_one_is_made(tmp_path):
         assert os.listdir(str(out)) == ["nfdoctor-report.json"]
     assert os.stat(str(private)).st_mode & 0o777 == 0o700
     assert os.stat(str(fresh)).st_mode & 0o777 == 0o755
+    # a file where the directory should be is refused before any host is audited, and left as it was
+    not_a_dir = tmp_path / "reports.txt"
+    not_a_dir.write_text("the user's notes\n")
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % tree,
+                     "-e", "nfdoctor_report_dir=%s" % not_a_dir)
+    assert run.returncode != 0
+    assert "is not a writable directory for the controller user" in run.stdout
+    assert not_a_dir.read_text() == "the user's notes\n"
 
 
 def test_fail_on_above_the_worst_fails_nobody(tmp_path):
