@@ -16,3 +16,7 @@ if not os.path.islink(LINK):
     os.symlink(REPO, LINK)
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
+# helpers every suite shares (module_runner) are imported by name from this directory
+TESTS = os.path.dirname(os.path.abspath(__file__))
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)

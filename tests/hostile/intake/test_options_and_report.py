@@ -5,7 +5,7 @@ import re
 import subprocess
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_runner import run_main
 from conftest import HEALTHY_TREE, REPO
 
 from ansible_collections.nfdoctor.netfilter.plugins.filter import fleet_report as fr
@@ -16,12 +16,7 @@ BIN = os.path.join(REPO, ".venv", "bin")
 
 def run_module(capsys, **args):
     args.setdefault("root", HEALTHY_TREE)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            netfilter_facts.main()
-    result = json.loads(capsys.readouterr().out)
-    result["rc"] = exit_info.value.code
-    return result
+    return run_main(capsys, netfilter_facts, args)
 
 
 @pytest.mark.parametrize("args,message", [

@@ -13,7 +13,7 @@ import stat
 import subprocess
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_runner import run_main
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
@@ -73,12 +73,7 @@ def run_module(capsys, module, **args):
     """Run a module's main() with ``args``; return its JSON result with ``rc``."""
     args.setdefault("_ansible_check_mode", False)
     args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            module.main()
-    result = json.loads(capsys.readouterr().out)
-    result["rc"] = exit_info.value.code
-    return result
+    return run_main(capsys, module, args)
 
 
 def need_root():

@@ -1,11 +1,10 @@
 """disable_lines against a copy of a host's cron, rc.local and systemd files."""
 import hashlib
-import json
 import os
 import shutil
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_runner import run_main
 
 from ansible_collections.nfdoctor.netfilter.plugins.modules import disable_lines
 
@@ -23,12 +22,7 @@ def run(capsys, check_mode=False, **args):
         del args["match"]  # neither regexp nor match
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            disable_lines.main()
-    result = json.loads(capsys.readouterr().out)
-    result["rc"] = exit_info.value.code
-    return result
+    return run_main(capsys, disable_lines, args)
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """modprobe_unblock against temporary trees: plan, check mode, diff, backups, idempotence, refusals."""
 import hashlib
-import json
 import os
 import shutil
 
-import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_runner import run_main
 
 from ansible_collections.nfdoctor.netfilter.plugins.modules import modprobe_unblock
 
@@ -18,12 +16,7 @@ def run(capsys, check_mode=False, **args):
     args.setdefault("modules", CONNTRACK_FAMILY)
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            modprobe_unblock.main()
-    result = json.loads(capsys.readouterr().out)
-    result["rc"] = exit_info.value.code
-    return result
+    return run_main(capsys, modprobe_unblock, args)
 
 
 def tree(tmp_path, name):
@@ -342,8 +335,5 @@ def test_cited_lines_limited_to_the_modules_given_and_cmdline_evidence_is_report
 
 def test_lines_or_modules_is_required(tmp_path, capsys):
     root = tree(tmp_path, "centos7_seed000")
-    args = {"root": str(root), "_ansible_check_mode": True}
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            modprobe_unblock.main()
-    assert "one of the following is required: modules, lines" in capsys.readouterr().out
+    result = run_main(capsys, modprobe_unblock, {"root": str(root), "_ansible_check_mode": True})
+    assert result["rc"] == 1 and "one of the following is required: modules, lines" in result["msg"]

@@ -1,10 +1,8 @@
 """require_commands: a missing host tool is named with its package, never a raw [Errno 2]."""
-import json
 import os
 import stat
 
-import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_runner import run_main
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import host_tools
 from ansible_collections.nfdoctor.netfilter.plugins.modules import require_commands
@@ -14,12 +12,7 @@ def run(capsys, monkeypatch, path_dirs, **args):
     monkeypatch.setenv("PATH", os.pathsep.join(str(d) for d in path_dirs))
     # the sbin directories of the machine running the test must not answer for the fake PATH
     monkeypatch.setattr(host_tools, "EXTRA_DIRS", [])
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            require_commands.main()
-    result = json.loads(capsys.readouterr().out)
-    result["rc"] = exit_info.value.code
-    return result
+    return run_main(capsys, require_commands, args)
 
 
 def make_tool(directory, name):
