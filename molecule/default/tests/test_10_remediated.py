@@ -57,3 +57,12 @@ def test_flush_job_was_backed_up(host):
         "find / -xdev -type f -name 'vpn-flush*' ! -path " + FLUSH_JOB
         + " -exec grep -lE '^[^#]*conntrack -F' {} +")
     assert found.stdout.strip(), "no backup of the original cron file was found"
+
+
+def test_directories_the_roles_wrote_into_keep_the_admins_mode(host):
+    # prepare.yml made them 0750; the roles' drop-ins went in without resetting them to 0755.
+    assert host.file("/etc/modules-load.d/nfdoctor-br_netfilter.conf").exists
+    assert host.file("/etc/modules-load.d").mode == 0o750
+    conf_d = host.file("/etc/systemd/networkd.conf.d")
+    if conf_d.exists:  # Debian 13, where networkd.conf.d turned forwarding off
+        assert conf_d.mode == 0o750

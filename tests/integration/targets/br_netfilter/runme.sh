@@ -10,6 +10,8 @@ mkdir -p "$root/proc" "$root/lib/modules/6.1.0-27-amd64/kernel/net/bridge" "$roo
 : >"$root/usr/lib/systemd/systemd-sysctl"
 # no module_blacklist= here: that case is covered by the modprobe_unblock unit tests
 printf 'BOOT_IMAGE=/boot/vmlinuz-6.1.0-27-amd64 root=UUID=0f3c ro quiet\n' >"$root/proc/cmdline"
+# An admin's own mode on a directory the role writes into stays (it used to be forced to 0755).
+chmod 0750 "$root/etc/modules-load.d"
 before=$(tree_state "$root")
 
 play check "$HERE/converge.yml" --check --diff -e nfdoctor_test_root="$root"
@@ -35,7 +37,13 @@ printf 'net.bridge.bridge-nf-call-iptables = 0\n' >"$root/usr/lib/sysctl.d/99-br
 ln -s ../sysctl.conf "$root/etc/sysctl.d/99-sysctl.conf"
 last=$(find "$root/etc/sysctl.d" "$root/usr/lib/sysctl.d" -name '*.conf' -printf '%f\n' | LC_ALL=C sort | tail -1)
 [ "$last" = "99-zz-nfdoctor-bridge.conf" ] || fail "sysctl file does not sort last ($last)"
+[ "$(stat -c %a "$root/etc/modules-load.d")" = 750 ] \
+    || fail "the admin's 0750 /etc/modules-load.d became $(stat -c %a "$root/etc/modules-load.d")"
+for dir in etc/sysctl.d etc/udev/rules.d; do
+    [ "$(stat -c '%a %U:%G' "$root/$dir")" = "755 root:root" ] || fail "the missing $dir was not made root:root 0755"
+done
 pass "converge overrides the vendor blacklist and writes modules-load.d, sysctl.d and udev files"
+pass "an existing directory keeps its mode; a missing one is made root:root 0755"
 
 after=$(tree_state "$root")
 play idempotence "$HERE/converge.yml" -e nfdoctor_test_root="$root"

@@ -15,6 +15,8 @@ proc_tree() {
 
 root=$(make_root busy "$FIXTURES/flush_jobs")
 proc_tree "$root" 60293 65536 8192
+# An admin's own mode on a directory the role writes into stays (it used to be forced to 0755).
+mkdir -p "$root/etc/modprobe.d" && chmod 0700 "$root/etc/modprobe.d"
 before=$(tree_state "$root")
 
 play report "$HERE/converge.yml" -e nfdoctor_test_root="$root" -e nfdoctor_test_disable=false \
@@ -44,6 +46,10 @@ grep -qx 'options nf_conntrack hashsize=32768' "$root/etc/modprobe.d/zz-nfdoctor
     || fail "hashsize file"
 grep -q 'KERNEL=="nf_conntrack"' "$root/etc/udev/rules.d/99-zz-nfdoctor-conntrack.rules" || fail "udev rule"
 pass "converge comments out the flush jobs and writes the sysctl, modprobe and udev files"
+[ "$(stat -c %a "$root/etc/modprobe.d")" = 700 ] \
+    || fail "the admin's 0700 /etc/modprobe.d became $(stat -c %a "$root/etc/modprobe.d")"
+[ "$(stat -c '%a %U:%G' "$root/etc/udev/rules.d")" = "755 root:root" ] || fail "the missing udev/rules.d was not made 0755"
+pass "an existing directory keeps its mode; a missing one is made root:root 0755"
 
 after=$(tree_state "$root")
 play idempotence "$HERE/converge.yml" -e nfdoctor_test_root="$root" -e nfdoctor_test_report="$WORK/again.json"
