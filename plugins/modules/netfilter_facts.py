@@ -48,6 +48,18 @@ options:
         replaced by underscores>) under any plugin directory.
     type: path
     default: /
+  roots:
+    description:
+      - Captured trees or extracted sosreports to audit in this one module run, instead of O(root).
+      - Each is audited as O(root) would audit it, and each result is returned in RV(audits), in
+        the order given; a tree that cannot be audited gets a failed entry and the others are still audited.
+      - One process for many trees pays the start of Python and the loading of the collection's
+        code once, rather than once per tree (C(playbooks/audit_offline.yml) uses it; see
+        C(docs/performance.md)).
+      - Only captured trees; V(/) (the live host) is audited with O(root).
+      - Mutually exclusive with O(root).
+    type: list
+    elements: path
   sample_interval:
     description:
       - When greater than 0, conntrack counters are sampled twice, this many seconds apart,
@@ -178,6 +190,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+audits:
+  description:
+    - With O(roots), one entry per tree, in the order given; there is then no top-level C(ansible_facts).
+    - Each entry has the shape of a single O(root) run's result, so a fleet report can take it as
+      that tree's result - C(root), C(failed), C(msg) (when it failed) and C(ansible_facts.nfdoctor)
+      (when it did not; the same facts document as RV(ansible_facts.nfdoctor)).
+  returned: when O(roots) is given
+  type: list
+  elements: dict
+  sample:
+    - root: /srv/cases/04211234/sosreport-web01-2026-11-20
+      failed: false
+      ansible_facts: {nfdoctor: {schema_version: 1, captured: true, findings: []}}
+    - root: /srv/cases/04211235/missing
+      failed: true
+      msg: root /srv/cases/04211235/missing is not a directory (give a captured tree or extracted sosreport)
 ansible_facts:
   description: Facts added to the host.
   returned: always
@@ -384,10 +412,39 @@ def option_problems(params):
     return problems
 
 
+def audit(root, params, extra):
+    """The facts document of one root, its findings included."""
+    facts = Gatherer(root, sample_interval=params["sample_interval"], timeout=params["timeout"]).run()
+    facts["findings"] = run_checks(facts, extra)
+    return facts
+
+
+def audit_trees(roots, params, extra):
+    """One result per captured tree, in order: a tree that cannot be audited fails alone."""
+    audits = []
+    for root in roots:
+        if not os.path.isdir(root):
+            problem = "root %s is not a directory (give a captured tree or extracted sosreport)" % root
+        elif os.path.realpath(root) == "/":
+            problem = "root %s is the live host (/): roots lists captured trees; audit the live host with root=/" % root
+        else:
+            problem = None
+        if problem is None:
+            try:
+                audits.append({"root": root, "failed": False, "ansible_facts": {"nfdoctor": audit(root, params, extra)}})
+                continue
+            except Exception as exc:  # pylint: disable=broad-except
+                # One unreadable tree must not cost the audit of the others; its reason is kept.
+                problem = "audit of %s failed: %s: %s" % (root, type(exc).__name__, exc)
+        audits.append({"root": root, "failed": True, "msg": problem})
+    return audits
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             root=dict(type="path", default="/"),
+            roots=dict(type="list", elements="path"),
             sample_interval=dict(type="float", default=0),
             timeout=dict(type="float", default=10),
             known_bad_kernels=dict(type="list", elements="dict", default=[], options=dict(
@@ -405,10 +462,12 @@ def main():
                 severity_latent=dict(type="str", default="low"),
             )),
         ),
+        mutually_exclusive=[("root", "roots")],
         supports_check_mode=True,
     )
     root = module.params["root"]
-    if not os.path.isdir(root):
+    roots = module.params["roots"]
+    if roots is None and not os.path.isdir(root):
         module.fail_json(msg="root %s is not a directory (give / or a captured tree or extracted sosreport)" % root)
     problems = option_problems(module.params)
     if problems:
@@ -420,10 +479,9 @@ def main():
             module.fail_json(msg="known_bad_kernels[%d] (%s): %s" % (
                 index, entry.get("id", "no id") if isinstance(entry, dict) else "?", "; ".join(problems)))
 
-    facts = Gatherer(root, sample_interval=module.params["sample_interval"],
-                     timeout=module.params["timeout"]).run()
-    facts["findings"] = run_checks(facts, extra)
-    module.exit_json(changed=False, ansible_facts={"nfdoctor": facts})
+    if roots is not None:
+        module.exit_json(changed=False, audits=audit_trees(roots, module.params, extra))
+    module.exit_json(changed=False, ansible_facts={"nfdoctor": audit(root, module.params, extra)})
 
 
 if __name__ == "__main__":
