@@ -275,3 +275,67 @@ def test_localhost_comma_inventory_neither_warns_nor_tries_ssh(tmp_path):
     for text in ("provided hosts list is empty", "No inventory was parsed", "UNREACHABLE", "ssh"):
         assert text not in run.stdout, text
     assert len(h.report(tmp_path)["hosts"]) == 1
+
+
+def _comparable(doc):
+    """A report without what differs between two runs over the same trees: the clock."""
+    doc = json.loads(json.dumps(doc))
+    doc.pop("generated_at")
+    for entry in doc["hosts"].values():
+        if isinstance(entry.get("facts"), dict):
+            entry["facts"].pop("gathered_at", None)
+    return doc
+
+
+def test_batched_and_one_run_per_tree_write_the_same_report(tmp_path):
+    """Issue 15: many trees per module run (roots=) is faster and must find exactly the same."""
+    batched, single = tmp_path / "batched", tmp_path / "single"
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % h.TREES, "-e", "nfdoctor_report_dir=%s" % batched,
+                     "-e", "nfdoctor_offline_batch_size=4")
+    assert run.returncode == 0, run.stdout
+    per_tree = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % h.TREES,
+                          "-e", "nfdoctor_report_dir=%s" % single, "-e", '{"__nfdoctor_offline_batch": false}')
+    assert per_tree.returncode == 0, per_tree.stdout
+    # Six trees in runs of at most four: two module runs, no task per tree.
+    assert re.findall(r"\(item=(\d+) trees: ", run.stdout) == ["4", "2"], run.stdout
+    assert "TASK [nfdoctor.netfilter.audit : Audit netfilter state]" not in run.stdout
+    assert "TASK [nfdoctor.netfilter.audit : Audit netfilter state]" in per_tree.stdout
+    assert "TASK [nfdoctor.netfilter.audit : Audit the captured trees" not in per_tree.stdout
+    doc = h.report(batched)
+    assert len(doc["hosts"]) == len(os.listdir(h.TREES))
+    assert sum(len(e["findings"]) for e in doc["hosts"].values()) > 10
+    assert _comparable(doc) == _comparable(h.report(single))
+
+
+def test_a_host_with_its_own_kernel_table_is_audited_with_it(tmp_path):
+    """A tree whose host_vars add a known-bad kernel entry gets a run of its own: no other tree sees the entry."""
+    inventory = tmp_path / "inventory"
+    (inventory / "host_vars").mkdir(parents=True)
+    shutil.copy(h.LOCAL_INVENTORY, str(inventory / "hosts.yml"))
+    (inventory / "host_vars" / "gentoo-docker.yml").write_text(
+        "nfdoctor_known_bad_kernels:\n"
+        "  - id: vendor-test-1\n"
+        "    finding: VENDOR_TEST_BUG\n"
+        "    summary: a vendor bug in 4.2 kernels\n"
+        "    affected:\n"
+        "      - {introduced: '4.2', fixed: '4.3', confidence: high, source: 'vendor advisory TEST-1'}\n")
+    out = tmp_path / "r"
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % h.TREES, "-e", "nfdoctor_report_dir=%s" % out,
+                     inventory=str(inventory / "hosts.yml"))
+    assert run.returncode == 0, run.stdout
+    assert sorted(re.findall(r"\(item=(\d+) trees: ", run.stdout)) == ["1", "5"], run.stdout
+    doc = h.report(out)
+    having = sorted(name for name, entry in doc["hosts"].items() if "VENDOR_TEST_BUG" in h.ids(entry))
+    assert having == ["gentoo-docker"]
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "2.5"])
+def test_a_bad_batch_size_stops_before_any_tree_is_audited(tmp_path, size):
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % h.TREES, "-e", "nfdoctor_report_dir=%s" % tmp_path,
+                     "-e", '{"nfdoctor_offline_batch_size": %s}' % size)
+    assert run.returncode == 2
+    flat = re.sub(r"\s+", " ", run.stdout)
+    assert "Traceback" not in flat
+    assert "nfdoctor_offline_batch_size must be a whole number of trees, 1 or more, not %s" % size in flat or \
+        "nfdoctor_offline_batch_size" in flat and "cannot be converted to an int" in flat, flat[-2000:]
+    assert "TASK [nfdoctor.netfilter.audit : Audit the captured trees" not in run.stdout and not (tmp_path / "nfdoctor-report.json").exists()
