@@ -155,13 +155,12 @@ def check_conntrack_modules(facts):
     modprobe = fact(facts, "modules", "modprobe")
     if not modprobe:
         return []
-    view = dict(modprobe, problems=[])
     users = _conntrack_users(facts)
     stuck = [p for p in fact(facts, "processes", "stuck") or [] if p.get("matched_path") == "module_request"]
     loop_possible = _l3_loop_possible(facts)
     findings = []
     for module in CONNTRACK_FAMILY:
-        blockers = disabling_directives(view, module)
+        blockers = disabling_directives(modprobe, module)
         if not blockers:
             continue
         kinds = set(b.get("kind") for b in blockers)

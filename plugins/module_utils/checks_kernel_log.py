@@ -149,12 +149,11 @@ def _module_blockers(facts):
     modprobe = fact(facts, "modules", "modprobe")
     if not modprobe:
         return []
-    view = dict(modprobe, problems=[])
     found = []
     for module in CONNTRACK_FAMILY:
         if _exists_on_kernel(facts, module) is False:
             continue
-        for blocker in disabling_directives(view, module):
+        for blocker in disabling_directives(modprobe, module):
             if blocker not in found:
                 found.append(blocker)
     return found

@@ -559,7 +559,7 @@ class Gatherer(object):
         sysctls = {}
         for name in BR_NF_SYSCTLS:
             sysctls[name] = self.sysctl("net.bridge." + name)
-        blocked = disabling_directives(dict(modules["modprobe"], problems=[]), "br_netfilter")
+        blocked = disabling_directives(modules["modprobe"], "br_netfilter")
         self.facts["br_netfilter"] = {
             "loaded": self.module_loaded("br_netfilter"),
             "module_available": module_available,
