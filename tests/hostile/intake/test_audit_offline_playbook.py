@@ -5,7 +5,7 @@ import re
 import shutil
 import subprocess
 
-from conftest import HEALTHY_TREE, REPO, TREES, make_tar, tree_members
+from intake_helpers import HEALTHY_TREE, REPO, TREES, make_tar, tree_members
 
 BIN = os.path.join(REPO, ".venv", "bin")
 

@@ -9,7 +9,7 @@ import os
 import tarfile
 
 import pytest
-from conftest import (  # intake's own conftest: imported at collection, before remediation's takes the name
+from intake_helpers import (
     checksum_tree,
     hardlink_bomb,
     make_tar,

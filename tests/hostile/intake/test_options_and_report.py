@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 from module_runner import run_main
-from conftest import HEALTHY_TREE, REPO
+from intake_helpers import HEALTHY_TREE, REPO
 
 from ansible_collections.nfdoctor.netfilter.plugins.filter import fleet_report as fr
 from ansible_collections.nfdoctor.netfilter.plugins.modules import netfilter_facts

@@ -4,7 +4,7 @@ import os
 import tarfile
 
 import pytest
-from conftest import offline_trees, reasons, run_script
+from intake_helpers import offline_trees, reasons, run_script
 
 
 def sos_tree(root, hostname="db01", version_txt=None, manifest=None):

@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 import pytest
-from conftest import HEALTHY_TREE, PYTHON, REPO
+from intake_helpers import HEALTHY_TREE, PYTHON, REPO
 
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import gather as gather_mod
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
