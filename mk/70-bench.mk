@@ -9,3 +9,9 @@ bench: setup $(COLL_LINK)
 .PHONY: bench-report
 bench-report: setup $(COLL_LINK)
 	$(BIN)/python tools/bench/bench_report.py --hosts 1000,10000 --runs 3
+
+# audit_offline.yml on TREES captured trees: batched module runs against one run per tree, same rounds.
+TREES ?= 200
+.PHONY: bench-offline
+bench-offline: setup $(COLL_LINK)
+	$(BIN)/python tools/bench/bench_offline.py --trees $(TREES) --rounds 3 --write-doc
