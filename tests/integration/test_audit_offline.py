@@ -339,3 +339,25 @@ def test_a_bad_batch_size_stops_before_any_tree_is_audited(tmp_path, size):
     assert "nfdoctor_offline_batch_size must be a whole number of trees, 1 or more, not %s" % size in flat or \
         "nfdoctor_offline_batch_size" in flat and "cannot be converted to an int" in flat, flat[-2000:]
     assert "TASK [nfdoctor.netfilter.audit : Audit the captured trees" not in run.stdout and not (tmp_path / "nfdoctor-report.json").exists()
+
+
+def test_a_tree_that_cannot_be_audited_fails_alone_after_the_reports(tmp_path):
+    """One tree of a batch gone (its host_vars point elsewhere): its audit fails, the batch's others are audited,
+    the reports hold all six, and the last play fails that tree alone with the module's reason."""
+    inventory = tmp_path / "inventory"
+    (inventory / "host_vars").mkdir(parents=True)
+    shutil.copy(h.LOCAL_INVENTORY, str(inventory / "hosts.yml"))
+    (inventory / "host_vars" / "gentoo-docker.yml").write_text("nfdoctor_root: %s\n" % (tmp_path / "gone"))
+    out = tmp_path / "r"
+    run = h.playbook("audit_offline.yml", "-e", "nfdoctor_offline_dir=%s" % h.TREES, "-e", "nfdoctor_report_dir=%s" % out,
+                     inventory=str(inventory / "hosts.yml"))
+    assert run.returncode == 2, run.stdout
+    assert re.findall(r"\(item=(\d+) trees: ", run.stdout) == ["6"]
+    doc = h.report(out)
+    assert doc["hosts"]["gentoo-docker"]["status"] == "failed"
+    assert doc["hosts"]["gentoo-docker"]["message"] == \
+        "root %s is not a directory (give a captured tree or extracted sosreport)" % (tmp_path / "gone")
+    assert sorted(n for n, e in doc["hosts"].items() if e["status"] == "ok") == \
+        sorted(set(doc["hosts"]) - {"gentoo-docker"}) and len(doc["hosts"]) == 6
+    assert re.findall(r"^fatal: \[([^\]]+)\]: FAILED!", run.stdout, re.M) == ["gentoo-docker"]
+    assert "nfdoctor could not audit gentoo-docker (failed): root %s is not" % (tmp_path / "gone") in run.stdout
