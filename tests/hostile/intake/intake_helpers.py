@@ -14,6 +14,7 @@ import sys
 import tarfile
 
 import pytest
+from tarballs import make_tar  # noqa: F401 - the intake tests import it from here
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 SCRIPT = os.path.join(REPO, "roles", "audit", "files", "offline_trees.py")
@@ -41,22 +42,6 @@ def tree_members(top=".", hostname=b"web01\n"):
     return [({"name": prefix + "etc/hostname"}, hostname),
             ({"name": prefix + "proc/sys/kernel/osrelease"}, b"3.10.0-514.el7.x86_64\n"),
             ({"name": prefix + "etc/modprobe.d/blacklist.conf"}, b"blacklist nf_conntrack_ipv4\n")]
-
-
-def make_tar(path, members, mode="w:gz", tar_format=tarfile.PAX_FORMAT):
-    """members: (TarInfo fields dict, bytes or None) pairs, written in order."""
-    with tarfile.open(str(path), mode, format=tar_format) as tar:
-        for fields, data in members:
-            fields = dict(fields)
-            info = tarfile.TarInfo(fields.pop("name"))
-            for key, value in fields.items():
-                setattr(info, key, value)
-            if data is not None:
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-            else:
-                tar.addfile(info)
-    return str(path)
 
 
 def pax_bomb(path, path_bytes):

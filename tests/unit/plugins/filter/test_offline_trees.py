@@ -1,12 +1,12 @@
 """Offline tree discovery and tarball extraction that trusts nothing in the archive."""
 import importlib.util
-import io
 import json
 import os
 import stat
 import tarfile
 
 import pytest
+from tarballs import make_tar
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "..", "..", "..", "roles", "audit", "files", "offline_trees.py")
@@ -26,21 +26,6 @@ def data_filter(request, monkeypatch):
         monkeypatch.delattr(tarfile, "data_filter", raising=False)
         monkeypatch.delattr(tarfile.TarInfo, "replace", raising=False)
     return request.param
-
-
-def make_tar(path, members, mode="w:gz"):
-    """members: list of (TarInfo fields dict, bytes or None)."""
-    with tarfile.open(path, mode) as tar:
-        for fields, data in members:
-            info = tarfile.TarInfo(fields.pop("name"))
-            for key, value in fields.items():
-                setattr(info, key, value)
-            if data is not None:
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-            else:
-                tar.addfile(info)
-    return str(path)
 
 
 def tree_members(top, hostname=b"web01\n"):
