@@ -102,8 +102,11 @@ def tree_batch_results(registered, hosts):
                 results[str(host)] = _one_result(audit)
             continue
         # The run failed as a whole (a bad option, a killed process): each of its trees says so.
-        why = run.get("msg") or "netfilter_facts returned %s" % ("no audits" if audits is None else
-                                                                  "%d audits for %d trees" % (len(audits), len(item["hosts"])))
+        if audits is None:
+            returned = "no audits"
+        else:
+            returned = "%d audits for %d trees" % (len(audits), len(item["hosts"]))
+        why = run.get("msg") or "netfilter_facts returned %s" % returned
         failure = {"unreachable": True} if run.get("unreachable") else {"failed": True}
         for host in item["hosts"]:
             results[str(host)] = dict(failure, changed=False,
