@@ -60,9 +60,9 @@ def test_flush_job_was_backed_up(host):
 
 
 def test_directories_the_roles_wrote_into_keep_the_admins_mode(host):
-    # prepare.yml made them 0750; the roles' drop-ins went in without resetting them to 0755.
+    # prepare.yml gave them modes of their own; the roles' drop-ins went in without resetting them to 0755.
     assert host.file("/etc/modules-load.d/nfdoctor-br_netfilter.conf").exists
     assert host.file("/etc/modules-load.d").mode == 0o750
     conf_d = host.file("/etc/systemd/networkd.conf.d")
     if conf_d.exists:  # Debian 13, where networkd.conf.d turned forwarding off
-        assert conf_d.mode == 0o750
+        assert conf_d.mode == 0o2775
