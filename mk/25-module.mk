@@ -9,6 +9,7 @@ OLD_PYTHONS := $(foreach v,2.7 3.6,$(firstword $(wildcard $(HOME)/.pyenv/version
 
 test-module-core219: setup system-deps
 	$(BIN)/ansible-playbook -i inventory/localhost.yml tests/integration/netfilter_facts.yml
+	$(BIN)/pytest -q tests/integration/test_module_payload.py
 
 test-module-core216: setup-core216 system-deps
 	$(VENV216)/bin/ansible-playbook -i inventory/localhost.yml tests/integration/netfilter_facts.yml

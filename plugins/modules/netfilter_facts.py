@@ -391,6 +391,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.payload_imports import compile_each_once
+
+# Before the collection's other module_utils are imported: each is then compiled once on the host, not twice.
+compile_each_once()
+
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.gather import Gatherer
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.known_bad_kernels import validate_entry
