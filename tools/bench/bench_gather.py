@@ -18,7 +18,9 @@ clock is mostly waiting for a core, the CPU seconds are what the host pays.
 With --baseline REV the netfilter_facts payload of that git revision is built
 too and timed in the same rounds, so before and after come from one run.
 Last, where the payload's time goes: what compiling each Python file it
-carries costs (the collection's own files and Ansible's), and the regular
+carries costs (the collection's own files and Ansible's), how many times a
+run compiles each (Python 3's zipimport compiles a source module twice,
+python/cpython#141276; payload_imports makes ours once), and the regular
 expressions compiled while it runs.
 
 Usage: bench_gather.py [--runs N] [--baseline REV]
@@ -115,34 +117,54 @@ def compile_costs(path, rounds=5):
 
 
 def run_probe(path):
-    """(patterns ``re`` compiled, names of the payload's modules imported) in one run of the payload."""
-    probe = ("import re, runpy, sys\n"
+    """(patterns ``re`` compiled, names of the payload's modules imported, {file in the zip: compile() calls})
+    in one run of the payload. zipimport compiles a source module twice on Python 3 (python/cpython#141276);
+    the counts show what a run really compiles."""
+    probe = ("import builtins, json, re, runpy, sys\n"
+             "counts = {}\n"
+             "real = builtins.compile\n"
+             "def counting(source, filename, *args, **kwargs):\n"
+             "    name = filename.split('.zip/', 1)[-1]\n"
+             "    counts[name] = counts.get(name, 0) + 1\n"
+             "    return real(source, filename, *args, **kwargs)\n"
+             "builtins.compile = counting\n"
              "sys.argv = [%r]\n"
              "try:\n    runpy.run_path(%r, run_name='__main__')\n"
              "except SystemExit:\n    pass\n"
              "sys.stderr.write('PROBE %%d %%s\\n' %% (len(re._cache), ' '.join(sorted(sys.modules))))\n"
+             "sys.stderr.write('COUNTS %%s\\n' %% json.dumps(counts))\n"
              % (path, path))
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     found = re.search(r"PROBE (\d+) (.*)", proc.stderr)
-    return (int(found.group(1)), set(found.group(2).split())) if found else (None, set())
+    counts = re.search(r"COUNTS (.*)", proc.stderr)
+    return ((int(found.group(1)), set(found.group(2).split())) if found else (None, set())) + (
+        json.loads(counts.group(1)) if counts else {},)
 
 
 def _module_name(name):
     return name[:-len(".py")].replace("/__init__", "").replace("/", ".")
 
 
+def _paid(files, counts):
+    """(compile() calls, milliseconds) a run spends compiling ``files``, as [(best seconds, bytes, name)]."""
+    calls = sum(counts.get(name, 1) for _seconds, _size, name in files)
+    return calls, 1000 * sum(seconds * counts.get(name, 1) for seconds, _size, name in files)
+
+
 def print_costs(payloads, top=12):
-    print("what one run of each payload compiles: the files it imports, best of 5 compile() calls each, and the")
-    print("regular expressions compiled (on this host; a payload carries more files than a run imports)")
+    print("what one run of each payload compiles: the files it imports, best of 5 compile() calls each, times")
+    print("the compile() calls the run makes of each (zipimport compiles a file twice: python/cpython#141276),")
+    print("and the regular expressions compiled (on this host; a payload carries more files than a run imports)")
     for label, path in payloads:
-        patterns, imported = run_probe(path)
+        patterns, imported, counts = run_probe(path)
         costs = [c for c in compile_costs(path) if _module_name(c[2]) in imported]
         ours = [c for c in costs if c[2].startswith("ansible_collections/nfdoctor/")]
-        print("  %-26s %3d files %6.1f ms, of which nfdoctor %2d files %5.1f ms (%d kB); re patterns: %s" % (
-            label, len(costs), 1000 * sum(c[0] for c in costs), len(ours), 1000 * sum(c[0] for c in ours),
-            sum(c[1] for c in ours) // 1024, patterns))
+
+        print("  %-26s %3d files, %3d compiles %6.1f ms; nfdoctor %2d files (%d kB), %2d compiles %5.1f ms; "
+              "re patterns: %s" % ((label, len(costs)) + _paid(costs, counts) + (len(ours), sum(c[1] for c in ours) // 1024)
+                                   + _paid(ours, counts) + (patterns,)))
         for seconds, size, name in ours[:top]:
-            print("    %5.1f ms %6d B  %s" % (1000 * seconds, size, name.rsplit("/", 1)[-1]))
+            print("    %5.1f ms x%d %6d B  %s" % (1000 * seconds, counts.get(name, 1), size, name.rsplit("/", 1)[-1]))
 
 
 def baseline_collections(rev, work):
