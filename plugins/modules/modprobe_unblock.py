@@ -258,6 +258,12 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.payload_imports import compile_each_once
+
+# Before the collection's other module_utils are imported: each is then compiled once on the host, not twice.
+compile_each_once()
+
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import dropins, parse_modprobe
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.config_edit import (
     FILE_ERRORS, MAX_CONFIG_BYTES, ConfigEditError, EditPlan, apply_plan, comment_out_lines, read_regular_bytes,
