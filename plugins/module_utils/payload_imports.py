@@ -64,13 +64,16 @@ class CompileOnceFinder(object):
         return None  # the default module object
 
     def exec_module(self, module):
-        origin = module.__spec__.origin
-        source = self._sources.pop(module.__name__, None)
+        exec(self.get_code(module.__name__), module.__dict__)  # pylint: disable=exec-used
+
+    def get_code(self, fullname):
+        """The module's code object: its source compiled once, as zipimport's _compile_source compiles it."""
+        source = self._sources.pop(fullname, None)
         if source is None:
-            source = self.importer.get_data(origin)
-        # What zipimport's own _compile_source does, once: universal newlines, no inherited __future__ flags.
-        code = compile(source.replace(b"\r\n", b"\n").replace(b"\r", b"\n"), origin, "exec", dont_inherit=True)
-        exec(code, module.__dict__)  # pylint: disable=exec-used
+            source = self.importer.get_data(self._path(fullname))
+        # Universal newlines and no __future__ flags inherited from this file, as zipimport compiles.
+        return compile(source.replace(b"\r\n", b"\n").replace(b"\r", b"\n"), self._path(fullname), "exec",
+                       dont_inherit=True)
 
     def get_source(self, fullname):
         """The module's source, for tracebacks (linecache asks the loader)."""
