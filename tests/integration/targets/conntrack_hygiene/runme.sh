@@ -104,3 +104,95 @@ tr -s '\n ' '  ' <"$WORK/bad.log" | grep -q 'fill_threshold=1.5 must be a fracti
     || fail "no clear message for fill_threshold=1.5"
 [ "$(tree_state "$bad")" = "$before" ] || fail "a refused threshold still changed files"
 pass "fill_threshold=1.5: refused with its range, nothing written"
+
+# CONNTRACK_INVALID_DROPS (liberal.yml): nf_conntrack_tcp_be_liberal=1, planned from the audit's own finding
+# (checks.run_checks over an INVALID-drop rule with be_liberal 0, as the audit reports it) and written only when
+# the operator opts in, into the role's sysctl.d file beside the raised maximum.
+"$PY" - "$REPO/.build/collections" "$WORK/liberal_facts.json" <<'PYFACTS' || fail "could not build the audit's facts"
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
+rule = {"source": "iptables-save", "table": "filter", "chain": "KUBE-FORWARD", "line": 12,
+        "text": "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP", "packets": 4127}
+facts = {"netfilter_rules": {"ct_invalid_drop": [rule]},
+         "conntrack": {"count": 60293, "max": 65536, "hashsize": 8192, "tcp_be_liberal": 0,
+                       "stats": {"source": "/proc/net/stat/nf_conntrack", "cpus": 2, "totals": {"invalid": 4523}}}}
+facts["findings"] = run_checks(facts)
+assert "CONNTRACK_INVALID_DROPS" in [f["id"] for f in facts["findings"]], facts["findings"]
+json.dump({"nfdoctor_facts": facts}, open(sys.argv[2], "w"))
+# The same drops on a calm table (0.5 % full): nothing to raise, so liberal.yml writes the file on its own.
+facts["conntrack"].update(count=1203, max=262144, hashsize=65536)
+facts["findings"] = run_checks(facts)
+ids = [f["id"] for f in facts["findings"]]
+assert "CONNTRACK_INVALID_DROPS" in ids and "CONNTRACK_TABLE_NEAR_FULL" not in ids, ids
+json.dump({"nfdoctor_facts": facts}, open(sys.argv[2].replace(".json", "_calm.json"), "w"))
+PYFACTS
+SYSCTL_FILE=etc/sysctl.d/99-zz-nfdoctor-conntrack.conf
+LIBERAL_LINE=net.netfilter.nf_conntrack_tcp_be_liberal=1
+
+optout=$(make_root liberal-off)
+play liberal-off "$HERE/converge.yml" -e nfdoctor_test_root="$optout" -e nfdoctor_test_report="$WORK/liberal-off.json" \
+    -e @"$WORK/liberal_facts.json"
+grep -qx 'net.netfilter.nf_conntrack_max=131072' "$optout/$SYSCTL_FILE" || fail "opted out: the maximum was not raised"
+! grep -q nf_conntrack_tcp_be_liberal "$optout/$SYSCTL_FILE" || fail "be_liberal was set without the opt-in"
+"$PY" - "$WORK/liberal-off.json" <<'PYCHECK' || fail "opted out: no pending action naming the opt-in"
+import json, sys
+pending = json.load(open(sys.argv[1]))["pending"]
+assert [p for p in pending if "set nfdoctor_conntrack_hygiene_tcp_be_liberal: true" in p], pending
+PYCHECK
+pass "tcp_be_liberal without the opt-in: not set, a pending action names the variable"
+
+liberal=$(make_root liberal)
+before=$(tree_state "$liberal")
+play liberal-check "$HERE/converge.yml" -e nfdoctor_test_root="$liberal" -e nfdoctor_test_report="$WORK/liberal-check.json" \
+    -e @"$WORK/liberal_facts.json" -e nfdoctor_conntrack_hygiene_tcp_be_liberal=true --check --diff
+[ "$(tree_state "$liberal")" = "$before" ] || fail "tcp_be_liberal --check changed files"
+grep -q "+$LIBERAL_LINE" "$WORK/liberal-check.log" || fail "--diff did not show the be_liberal line"
+play liberal "$HERE/converge.yml" -e nfdoctor_test_root="$liberal" -e nfdoctor_test_report="$WORK/liberal.json" \
+    -e @"$WORK/liberal_facts.json" -e nfdoctor_conntrack_hygiene_tcp_be_liberal=true
+[ "$CHANGED" -gt 0 ] || fail "tcp_be_liberal converge changed nothing"
+[ "$(grep -cx "$LIBERAL_LINE" "$liberal/$SYSCTL_FILE")" = 1 ] || fail "be_liberal line not written once"
+grep -qx 'net.netfilter.nf_conntrack_max=131072' "$liberal/$SYSCTL_FILE" || fail "be_liberal and max not in one file"
+head -1 "$liberal/$SYSCTL_FILE" | grep -q '^# Written by the Ansible role nfdoctor.netfilter.conntrack_hygiene' \
+    || fail "the role's header is not the file's first line"
+grep -q 'KERNEL=="nf_conntrack"' "$liberal/etc/udev/rules.d/99-zz-nfdoctor-conntrack.rules" \
+    || fail "no udev rule re-applying be_liberal when nf_conntrack loads"
+after=$(tree_state "$liberal")
+play liberal-again "$HERE/converge.yml" -e nfdoctor_test_root="$liberal" -e nfdoctor_test_report="$WORK/liberal-again.json" \
+    -e @"$WORK/liberal_facts.json" -e nfdoctor_conntrack_hygiene_tcp_be_liberal=true
+[ "$CHANGED" -eq 0 ] && [ "$(tree_state "$liberal")" = "$after" ] || fail "second be_liberal converge changed=$CHANGED"
+pass "tcp_be_liberal opted in: --check writes nothing and diffs the line; converge writes it once beside the maximum; again: changed=0"
+
+# A calm table: no maximum to raise, so the be_liberal line is liberal.yml's alone, in a file it starts.
+calm=$(make_root liberal-calm)
+play liberal-calm "$HERE/converge.yml" -e nfdoctor_test_root="$calm" -e nfdoctor_test_report="$WORK/liberal-calm.json" \
+    -e @"$WORK/liberal_facts_calm.json" -e nfdoctor_conntrack_hygiene_tcp_be_liberal=true
+[ "$CHANGED" -gt 0 ] || fail "calm table: be_liberal converge changed nothing"
+[ "$(grep -v '^#' "$calm/$SYSCTL_FILE")" = "$LIBERAL_LINE" ] || fail "calm table: the file is not the be_liberal line alone"
+head -1 "$calm/$SYSCTL_FILE" | grep -q '^# Written by the Ansible role' || fail "calm table: no header"
+after=$(tree_state "$calm")
+play liberal-calm-again "$HERE/converge.yml" -e nfdoctor_test_root="$calm" -e nfdoctor_test_report="$WORK/calm2.json" \
+    -e @"$WORK/liberal_facts_calm.json" -e nfdoctor_conntrack_hygiene_tcp_be_liberal=true
+[ "$CHANGED" -eq 0 ] && [ "$(tree_state "$calm")" = "$after" ] || fail "calm table: second converge changed=$CHANGED"
+pass "tcp_be_liberal on a calm table: the role's file holds the header and the be_liberal line alone; again: changed=0"
+
+# The variable pointed at an admin's own file: as documented (README, "An existing file the role did not
+# write ... is backed up before it is replaced"), --check --diff shows the replacement and writes nothing, and
+# the converge keeps the admin's content in a backup before the role's file takes its place.
+own=$(make_root liberal-own)
+mkdir -p "$own/etc/sysctl.d" && printf 'net.core.somaxconn = 4096\n' >"$own/etc/sysctl.d/90-admin.conf"
+own_args=(-e @"$WORK/liberal_facts.json" -e nfdoctor_conntrack_hygiene_tcp_be_liberal=true
+          -e nfdoctor_conntrack_hygiene_sysctl_file=/etc/sysctl.d/90-admin.conf)
+before=$(tree_state "$own")
+play liberal-own-check "$HERE/converge.yml" -e nfdoctor_test_root="$own" -e nfdoctor_test_report="$WORK/own-check.json" \
+    "${own_args[@]}" --check --diff
+[ "$(tree_state "$own")" = "$before" ] || fail "--check changed the admin's file"
+grep -q -- '-net.core.somaxconn = 4096' "$WORK/liberal-own-check.log" || fail "--diff did not show the admin's line going"
+play liberal-own "$HERE/converge.yml" -e nfdoctor_test_root="$own" -e nfdoctor_test_report="$WORK/liberal-own.json" \
+    "${own_args[@]}"
+backups=("$own"/etc/sysctl.d/90-admin.conf.*~)
+[ "${#backups[@]}" = 1 ] && [ -f "${backups[0]}" ] || fail "the admin's file was not backed up once: ${backups[*]}"
+[ "$(cat "${backups[0]}")" = 'net.core.somaxconn = 4096' ] || fail "the backup is not the admin's file"
+grep -qx "$LIBERAL_LINE" "$own/etc/sysctl.d/90-admin.conf" || fail "be_liberal not written"
+head -1 "$own/etc/sysctl.d/90-admin.conf" | grep -q '^# Written by the Ansible role' || fail "no header on the new file"
+pass "sysctl_file pointed at an admin's file: --check --diff shows it replaced; converge backs it up first"
