@@ -129,3 +129,26 @@ play old "$HERE/converge.yml" -e nfdoctor_test_root="$old"
 [ "$CHANGED" -eq 0 ] && [ "$(tree_state "$old")" = "$before" ] || fail "a kernel without br_netfilter was changed"
 grep -q 'br_netfilter skipped: this kernel has no separate br_netfilter module' "$LOG" || fail "no skip message"
 pass "kernel without the split module: skipped with a message, changed=0"
+
+# modules_load_file pointed at an admin's own file: backed up before the role's content replaces it, and a
+# pending action names the file and its backup (the admin's vhost_net now loads from neither, until moved).
+own=$(make_root own "$FIXTURES/modprobe/debian12")
+mkdir -p "$own/proc" "$own/lib/modules/6.1.0-27-amd64/kernel/net/bridge"
+: >"$own/lib/modules/6.1.0-27-amd64/kernel/net/bridge/br_netfilter.ko"
+printf 'BOOT_IMAGE=/boot/vmlinuz-6.1.0-27-amd64 root=UUID=0f3c ro quiet\n' >"$own/proc/cmdline"
+printf 'vhost_net\n' >"$own/etc/modules-load.d/admin.conf"
+before=$(tree_state "$own")
+play own-check "$HERE/converge.yml" --check -e nfdoctor_test_root="$own" -e nfdoctor_test_report="$WORK/own-check.json" \
+    -e nfdoctor_br_netfilter_modules_load_file=/etc/modules-load.d/admin.conf
+[ "$(tree_state "$own")" = "$before" ] || fail "--check changed the admin's file"
+grep -q "/etc/modules-load.d/admin.conf was not written by this role and would be changed" "$WORK/own-check.json" \
+    || fail "--check: no pending action naming the admin's file"
+play own "$HERE/converge.yml" -e nfdoctor_test_root="$own" -e nfdoctor_test_report="$WORK/own.json" \
+    -e nfdoctor_br_netfilter_modules_load_file=/etc/modules-load.d/admin.conf
+backups=("$own"/etc/modules-load.d/admin.conf.*~)
+[ "${#backups[@]}" = 1 ] && [ "$(cat "${backups[0]}")" = vhost_net ] || fail "the admin's file was not backed up once"
+grep -qx br_netfilter "$own/etc/modules-load.d/admin.conf" || fail "br_netfilter not written"
+grep -q "admin.conf was not written by this role and was changed; its earlier content is in ${backups[0]}:" "$WORK/own.json" \
+    || fail "converge: no pending action naming the backup"
+[ "$(grep -c "was not written by this role" "$WORK/own.json")" = 1 ] || fail "files of the role's own reported as someone else's"
+pass "modules_load_file pointed at an admin's file: backed up, and the pending action names the file and its backup"

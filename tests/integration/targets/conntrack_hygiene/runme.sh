@@ -174,6 +174,8 @@ after=$(tree_state "$calm")
 play liberal-calm-again "$HERE/converge.yml" -e nfdoctor_test_root="$calm" -e nfdoctor_test_report="$WORK/calm2.json" \
     -e @"$WORK/liberal_facts_calm.json" -e nfdoctor_conntrack_hygiene_tcp_be_liberal=true
 [ "$CHANGED" -eq 0 ] && [ "$(tree_state "$calm")" = "$after" ] || fail "calm table: second converge changed=$CHANGED"
+! grep -q "was not written by this role" "$WORK/liberal-calm.json" "$WORK/calm2.json" "$WORK/liberal.json" \
+    "$WORK/converge.json" "$WORK/again.json" || fail "a file of the role's own was reported as someone else's"
 pass "tcp_be_liberal on a calm table: the role's file holds the header and the be_liberal line alone; again: changed=0"
 
 # The variable pointed at an admin's own file: as documented (README, "An existing file the role did not
@@ -188,11 +190,24 @@ play liberal-own-check "$HERE/converge.yml" -e nfdoctor_test_root="$own" -e nfdo
     "${own_args[@]}" --check --diff
 [ "$(tree_state "$own")" = "$before" ] || fail "--check changed the admin's file"
 grep -q -- '-net.core.somaxconn = 4096' "$WORK/liberal-own-check.log" || fail "--diff did not show the admin's line going"
+"$PY" - "$WORK/own-check.json" "$own" <<'PYCHECK' || fail "--check: no pending action naming the admin's file"
+import json, sys
+pending = [p for p in json.load(open(sys.argv[1]))["pending"] if "was not written by this role" in p]
+assert pending == ["conntrack_hygiene: %s/etc/sysctl.d/90-admin.conf was not written by this role and would be changed "
+                   "(backed up first as FILE.PID.DATE~): check that settings of your own in it are still there, or keep "
+                   "them in a file of their own" % sys.argv[2]], pending
+PYCHECK
 play liberal-own "$HERE/converge.yml" -e nfdoctor_test_root="$own" -e nfdoctor_test_report="$WORK/liberal-own.json" \
     "${own_args[@]}"
 backups=("$own"/etc/sysctl.d/90-admin.conf.*~)
 [ "${#backups[@]}" = 1 ] && [ -f "${backups[0]}" ] || fail "the admin's file was not backed up once: ${backups[*]}"
 [ "$(cat "${backups[0]}")" = 'net.core.somaxconn = 4096' ] || fail "the backup is not the admin's file"
 grep -qx "$LIBERAL_LINE" "$own/etc/sysctl.d/90-admin.conf" || fail "be_liberal not written"
+"$PY" - "$WORK/liberal-own.json" "${backups[0]}" <<'PYCHECK' || fail "converge: no pending action naming the backup"
+import json, sys
+pending = [p for p in json.load(open(sys.argv[1]))["pending"] if "was not written by this role" in p]
+expected = "90-admin.conf was not written by this role and was changed; its earlier content is in %s:" % sys.argv[2]
+assert len(pending) == 1 and expected in pending[0], pending
+PYCHECK
 head -1 "$own/etc/sysctl.d/90-admin.conf" | grep -q '^# Written by the Ansible role' || fail "no header on the new file"
-pass "sysctl_file pointed at an admin's file: --check --diff shows it replaced; converge backs it up first"
+pass "sysctl_file pointed at an admin's file: --check --diff shows it replaced; converge backs it up first and names the backup"
