@@ -9,18 +9,19 @@ zip (AnsiballZ carries no ``.pyc``), and Python 3 imports them with
 to learn where the code would come from, and the import system calls it while
 it builds the module's spec; ``get_code()`` then compiles the same source again
 to run it. Every module_utils file is compiled twice on every module run
-(python/cpython#141276, "Syntax warnings are duplicated in zipimport", open in
-3.13-3.15; the fix proposed in python/cpython#153799 stops ``get_filename``
-compiling). For this collection that is some 40 ms of CPU per audit of a live
-host, a quarter of what ``ansible.builtin.ping`` costs in all.
+(python/cpython#141276, "Syntax warnings are duplicated in zipimport", open;
+the fix proposed in python/cpython#153799 stops ``get_filename`` compiling; the
+unit tests see it on 3.11, 3.12 and 3.13). For this collection that was some
+45 ms of CPU per audit of a live host, a quarter of what
+``ansible.builtin.ping`` costs in all (docs/performance.md, *Third pass*).
 
 ``compile_each_once()`` puts a finder first on ``sys.meta_path`` that takes
 only the modules of this package, reads each source from the same zipimporter
 that would have loaded it, and compiles it once, with the same file name in
 tracebacks (``<zip>/ansible_collections/.../name.py``) and the same
 ``__file__``. Everything else, Ansible's own module_utils included, is left to
-the import system. Outside a zip (a checkout, an installed collection on the
-controller) and on Python 2, whose zipimport compiles once, it does nothing.
+the import system. Outside a zip (a checkout, the unit tests, ansible-test's
+import check) and on Python 2, whose zipimport compiles once, it does nothing.
 """
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
