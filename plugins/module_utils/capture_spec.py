@@ -345,9 +345,27 @@ CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
 
 
 # ---------------------------------------------------------------- the rest of what the audit reads
-# The journal's directories: the live audit runs journalctl only where one exists,
-# and falls back to dmesg. Presence only.
+# The journal's directories: the live audit runs journalctl only where one of
+# them holds a journal file, and otherwise reads dmesg at once. journalctl reads
+# the files named *.journal or *.journal~ at the top of each and in its
+# subdirectories named by a 128-bit ID (the machine ID, "<id>.<namespace>" for
+# a namespace): systemd src/libsystemd/sd-journal/sd-journal.c,
+# add_search_paths(), directory_enumerate(), dirent_is_journal_file() and
+# dirent_is_journal_subdir(). Without one it prints "No journal files were
+# found." and "-- No entries --" (Debian creates an empty /var/log/journal), a
+# process started for nothing. Presence only.
 JOURNAL_DIRS = ("/run/log/journal", "/var/log/journal")
+JOURNAL_FILE_SUFFIXES = (".journal", ".journal~")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def is_journal_subdir(name):
+    """True when ``name`` is a 128-bit ID (32 hex digits, or a UUID's 36 characters), optionally followed
+    by ".<namespace>": a directory journalctl looks into (sd_id128_from_string's two spellings)."""
+    ident = name.split(".", 1)[0]
+    if len(ident) == 36 and all(ident[i] == "-" for i in (8, 13, 18, 23)):
+        ident = ident.replace("-", "")
+    return len(ident) == 32 and all(ch in _HEX for ch in ident)
 
 # systemd's private library is named after its version: meson.build names it
 # 'systemd-shared-' + shared_lib_tag, the project version unless a distribution

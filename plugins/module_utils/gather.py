@@ -846,9 +846,8 @@ class Gatherer(object):
             if _has_log_lines(text):
                 boot.append((text, label))
         else:
-            journal = any(self.src.isdir(d) for d in spec.JOURNAL_DIRS)
             text = self.src.command(spec.KERNEL_LOG_JOURNAL_ARGV, max_bytes=spec.KERNEL_LOG_TAIL_BYTES) \
-                if journal else None
+                if self._journal_has_files() else None
             label = " ".join(spec.KERNEL_LOG_JOURNAL_ARGV)
             if not _has_log_lines(text):
                 # An empty or volatile-only journal prints "-- No entries --" and exits 0.
@@ -879,6 +878,22 @@ class Gatherer(object):
             self.src.error("kernel log", problem)
         summary["uptime"] = uptime
         self.facts["kernel_log"] = summary
+
+    def _journal_has_files(self):
+        """True when journalctl would find a journal file to read (capture_spec.JOURNAL_DIRS), or when a
+        directory that could hold one cannot be listed: then journalctl is asked as before."""
+        for directory in spec.JOURNAL_DIRS:
+            names = self.src.names(directory)
+            if names is None:
+                return True
+            for name in names:
+                if name.endswith(spec.JOURNAL_FILE_SUFFIXES):
+                    return True
+                if spec.is_journal_subdir(name):
+                    inner = self.src.names("%s/%s" % (directory, name))
+                    if inner is None or any(n.endswith(spec.JOURNAL_FILE_SUFFIXES) for n in inner):
+                        return True
+        return False
 
     # ------------------------------------------------------------ routing
     def _gather_routing(self):

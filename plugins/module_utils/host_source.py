@@ -300,6 +300,18 @@ class HostSource(object):
                            "file name is not valid UTF-8; reported with U+FFFD in its place")
         return sorted(names)
 
+    def names(self, path):
+        """Entry names of a directory without a word in ``errors``: [] when it is missing or not a
+        directory, None when it cannot be listed (unreadable, outside the tree), for callers that then act
+        as if they could not tell."""
+        real, _reason = self._resolve(path)
+        if real is None:
+            return None
+        try:
+            return os.listdir(real)
+        except OSError as exc:
+            return [] if exc.errno in (errno.ENOENT, errno.ENOTDIR) else None
+
     def glob(self, pattern):
         """Host paths matching a glob whose wildcards are in file-name parts.
 

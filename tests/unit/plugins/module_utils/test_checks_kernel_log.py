@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from ansible_collections.nfdoctor.netfilter.plugins.module_utils import host_source
+from ansible_collections.nfdoctor.netfilter.plugins.module_utils import capture_spec, host_source
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils import parse_kernel_log as pkl
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.checks import run_checks
 from ansible_collections.nfdoctor.netfilter.plugins.module_utils.findings import CATALOGUE
@@ -322,8 +322,27 @@ def test_captured_tree_without_logs_says_so(tmp_path, no_commands):
 
 
 # ------------------------------------------------ live: bounded, read-only commands
-def test_live_runs_bounded_journalctl_or_dmesg_never_dmesg_c(monkeypatch):
+MACHINE_ID = "4f1c0e4b8a7d4e0f9c3b2a1d0e9f8a7b"  # the 32 hex digits of /etc/machine-id
+
+
+def journal_dirs(monkeypatch, tmp_path, files=()):
+    """capture_spec.JOURNAL_DIRS pointed at a run/ and a var/ directory under ``tmp_path`` holding
+    ``files`` (paths relative to tmp_path; a name ending in / is a directory)."""
+    run, var = tmp_path / "run" / "log" / "journal", tmp_path / "var" / "log" / "journal"
+    var.mkdir(parents=True)  # Debian's systemd package creates /var/log/journal, empty until journald writes
+    for name in files:
+        path = tmp_path / name.rstrip("/")
+        if name.endswith("/"):
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"LPKSHHRH")  # a journal file's magic; only its name is looked at
+    monkeypatch.setattr(capture_spec, "JOURNAL_DIRS", (str(run), str(var)))
+
+
+def test_live_runs_bounded_journalctl_or_dmesg_never_dmesg_c(monkeypatch, tmp_path):
     calls = []
+    journal_dirs(monkeypatch, tmp_path, ["run/log/journal/%s/system.journal" % MACHINE_ID])
     gatherer = Gatherer("/")
 
     def fake_command(argv, sos_names=None, max_bytes=None):
@@ -334,7 +353,6 @@ def test_live_runs_bounded_journalctl_or_dmesg_never_dmesg_c(monkeypatch):
         return None
 
     monkeypatch.setattr(gatherer.src, "command", fake_command)
-    monkeypatch.setattr(gatherer.src, "isdir", lambda path: path == "/run/log/journal")
     monkeypatch.setattr(gatherer.src, "read_tail", lambda path, max_bytes: None)
     gatherer._gather_kernel_log()
     assert [argv for argv, _limit in calls] == [
@@ -344,13 +362,13 @@ def test_live_runs_bounded_journalctl_or_dmesg_never_dmesg_c(monkeypatch):
     assert any("Operation not permitted" in e["message"] for e in gatherer.src.errors)
 
 
-def test_live_journal_is_aged_against_now(monkeypatch):
+def test_live_journal_is_aged_against_now(monkeypatch, tmp_path):
     import time
+    journal_dirs(monkeypatch, tmp_path, ["var/log/journal/%s/system.journal" % MACHINE_ID])
     gatherer = Gatherer("/")
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.localtime(time.time() - 120))
     monkeypatch.setattr(gatherer.src, "command", lambda argv, sos_names=None, max_bytes=None:
                         "%s h kernel: %s\n" % (stamp, FULL) if argv[0] == "journalctl" else None)
-    monkeypatch.setattr(gatherer.src, "isdir", lambda path: path == "/var/log/journal")
     monkeypatch.setattr(gatherer.src, "read_tail", lambda path, max_bytes: None)
     monkeypatch.setattr(gatherer.src, "read", lambda path, **kw: "5000.00 9000.00\n" if path == "/proc/uptime" else None)
     gatherer._gather_kernel_log()
@@ -359,17 +377,89 @@ def test_live_journal_is_aged_against_now(monkeypatch):
     assert 100 <= log["table_full"]["last"]["age_seconds"] <= 200
 
 
-def test_live_empty_journal_falls_back_to_dmesg(monkeypatch):
+def test_live_empty_journal_falls_back_to_dmesg(monkeypatch, tmp_path):
+    # Only user journals, whose file journalctl -k reads too; none of them holds a kernel line.
+    journal_dirs(monkeypatch, tmp_path, ["var/log/journal/%s/user-1000.journal" % MACHINE_ID])
     gatherer = Gatherer("/")
     outputs = {"journalctl": "-- No entries --\n", "dmesg": fixture("dmesg_table_full_net_ratelimit.txt")}
     monkeypatch.setattr(gatherer.src, "command", lambda argv, sos_names=None, max_bytes=None: outputs[argv[0]])
-    monkeypatch.setattr(gatherer.src, "isdir", lambda path: path == "/var/log/journal")
     monkeypatch.setattr(gatherer.src, "read_tail", lambda path, max_bytes: None)
     monkeypatch.setattr(gatherer.src, "read", lambda path, **kw: "104300.00 9000.00\n" if path == "/proc/uptime" else None)
     gatherer._gather_kernel_log()
     log = gatherer.facts["kernel_log"]
     assert [s["source"] for s in log["sources"]] == ["dmesg"]
     assert log["table_full"]["count"] == 3 and log["table_full"]["last_hour"] == 3
+
+
+def _commands_run(monkeypatch, gatherer):
+    calls = []
+    outputs = {"journalctl": "-- No entries --\n", "dmesg": fixture("dmesg_table_full_net_ratelimit.txt")}
+
+    def command(argv, sos_names=None, max_bytes=None):
+        calls.append(argv[0])
+        return outputs[argv[0]]
+
+    monkeypatch.setattr(gatherer.src, "command", command)
+    monkeypatch.setattr(gatherer.src, "read_tail", lambda path, max_bytes: None)
+    return calls
+
+
+@pytest.mark.parametrize("files", [
+    [],  # Debian's empty /var/log/journal: journalctl would print "No journal files were found."
+    ["var/log/journal/remote/remote-10.0.0.9.journal"],  # systemd-journal-remote's: not this host's
+    ["var/log/journal/%s/" % MACHINE_ID],  # the machine's directory, journald not started yet
+    ["var/log/journal/%s/system.journal.tmp" % MACHINE_ID, "var/log/journal/notes.txt"],
+], ids=["empty", "remote-only", "empty-machine-dir", "no-journal-names"])
+def test_live_without_a_journal_file_reads_dmesg_without_starting_journalctl(monkeypatch, tmp_path, files):
+    journal_dirs(monkeypatch, tmp_path, files)
+    gatherer = Gatherer("/")
+    calls = _commands_run(monkeypatch, gatherer)
+    gatherer._gather_kernel_log()
+    assert calls == ["dmesg"]
+    assert [s["source"] for s in gatherer.facts["kernel_log"]["sources"]] == ["dmesg"]
+    assert not [e for e in gatherer.src.errors if "journal" in e["source"]]
+
+
+@pytest.mark.parametrize("files", [
+    ["run/log/journal/%s/system.journal" % MACHINE_ID],  # volatile (Storage=auto without /var/log/journal)
+    ["var/log/journal/%s/system@0005f1-8c1d.journal~" % MACHINE_ID],  # a file journald did not close
+    ["var/log/journal/%s.netlog/system.journal" % MACHINE_ID],  # a namespace's directory
+    ["var/log/journal/4f1c0e4b-8a7d-4e0f-9c3b-2a1d0e9f8a7b/system.journal"],  # the ID spelled as a UUID
+    ["var/log/journal/system.journal"],  # a file at the top, as journalctl --directory= reads too
+], ids=["volatile", "journal~", "namespace", "uuid", "top-level"])
+def test_live_with_a_journal_file_asks_journalctl_first(monkeypatch, tmp_path, files):
+    journal_dirs(monkeypatch, tmp_path, files)
+    gatherer = Gatherer("/")
+    calls = _commands_run(monkeypatch, gatherer)
+    gatherer._gather_kernel_log()
+    assert calls == ["journalctl", "dmesg"]  # "-- No entries --": then the ring buffer
+
+
+def test_live_journal_directory_that_cannot_be_listed_still_asks_journalctl(monkeypatch, tmp_path):
+    journal_dirs(monkeypatch, tmp_path, ["var/log/journal/%s/" % MACHINE_ID])
+    locked = str(tmp_path / "var" / "log" / "journal" / MACHINE_ID)
+    real_listdir = os.listdir
+
+    def listdir(path):
+        if path == locked:
+            raise OSError(13, "Permission denied", path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(host_source.os, "listdir", listdir)
+    gatherer = Gatherer("/")
+    calls = _commands_run(monkeypatch, gatherer)
+    gatherer._gather_kernel_log()
+    assert calls == ["journalctl", "dmesg"]
+    assert not [e for e in gatherer.src.errors if "journal" in e["source"]]  # no word about the listing
+
+
+@pytest.mark.parametrize("name, expected", [
+    (MACHINE_ID, True), (MACHINE_ID.upper(), True), (MACHINE_ID + ".netlog", True),
+    ("4f1c0e4b-8a7d-4e0f-9c3b-2a1d0e9f8a7b", True), ("remote", False), (MACHINE_ID[:31], False),
+    (MACHINE_ID[:31] + "g", False), ("4f1c0e4b-8a7d-4e0f-9c3b+2a1d0e9f8a7b", False), ("", False),
+])
+def test_is_journal_subdir(name, expected):
+    assert capture_spec.is_journal_subdir(name) is expected
 
 
 def test_a_blacklist_of_a_module_this_kernel_lacks_does_not_make_the_hang_critical(facts):
