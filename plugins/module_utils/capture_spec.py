@@ -353,8 +353,11 @@ CAPTURE_COMMANDS = CAPTURE_COMMANDS + (
 # add_search_paths(), directory_enumerate(), dirent_is_journal_file() and
 # dirent_is_journal_subdir(). Without one it prints "No journal files were
 # found." and "-- No entries --" (Debian creates an empty /var/log/journal), a
-# process started for nothing. Presence only.
+# process started for nothing. Presence only: the names it lists, one level
+# down and two (JOURNAL_MARKERS).
 JOURNAL_DIRS = ("/run/log/journal", "/var/log/journal")
+JOURNAL_MARKERS = tuple(directory + "/*" for directory in JOURNAL_DIRS) + tuple(
+    directory + "/*/*" for directory in JOURNAL_DIRS)
 JOURNAL_FILE_SUFFIXES = (".journal", ".journal~")
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -384,7 +387,7 @@ PRESENCE_MARKERS = (
     + tuple(directory + "/*" for _kind, directory in NAMESPACE_DIRS)
     + tuple(directory + "/*" for directory in CRASH_DIRS)
     + tuple(directory + "/*/*" for directory in CRASH_DIRS)
-    + INTERFACE_MARKERS + JOURNAL_DIRS + SYSTEMD_LIBRARY_GLOBS + UNIT_WANTS_MARKERS
+    + INTERFACE_MARKERS + JOURNAL_MARKERS + SYSTEMD_LIBRARY_GLOBS + UNIT_WANTS_MARKERS
 )
 
 # Written by the capture script itself: when it ran (the offline reference time of

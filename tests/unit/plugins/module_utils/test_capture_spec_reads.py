@@ -1,6 +1,6 @@
 """Every read the gatherer makes is in capture_spec, the one list of sources (issue 10).
 
-The data-source layer (host_source.HostSource: read, read_tail, listdir,
+The data-source layer (host_source.HostSource: read, read_tail, listdir, names,
 exists, isdir, is_masked, link_target_name, command; sos_source reads through the same object)
 is wrapped so that every path and command gather touches is recorded, while
 it gathers every test tree: the seed and healthy trees of
@@ -42,7 +42,7 @@ SOS_VERSIONS = [
     ("healthy-debian12-docker", "4.5.0"),
 ]
 OPERATIONS = {"read": "read", "read_tail": "read", "exists": "exists", "isdir": "exists", "is_masked": "exists",
-              "link_target_name": "exists", "listdir": "listdir"}
+              "link_target_name": "exists", "listdir": "listdir", "names": "listdir"}
 
 
 class Recorder(object):
