@@ -370,6 +370,7 @@ def is_journal_subdir(name):
         ident = ident.replace("-", "")
     return len(ident) == 32 and all(ch in _HEX for ch in ident)
 
+
 # systemd's private library is named after its version: meson.build names it
 # 'systemd-shared-' + shared_lib_tag, the project version unless a distribution
 # sets -Dshared-lib-tag (Fedora: libsystemd-shared-255.4-1.fc40.so). It exists
