@@ -31,7 +31,7 @@ help:
 
 # Two stamps in one venv: `make audit` installs only requirements/audit.txt;
 # every test target (setup) adds the dev tools from requirements/dev.txt.
-$(VENV)/.stamp-audit: requirements/audit.txt
+$(VENV)/.stamp-audit: requirements/audit.txt requirements/constraints.txt
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements/audit.txt

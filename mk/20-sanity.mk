@@ -83,7 +83,7 @@ sanity-ansible-test: setup
 IMPORTER_VENV := $(CURDIR)/.build/importer-venv
 .PHONY: galaxy-importer
 TEST_TARGETS += galaxy-importer
-$(IMPORTER_VENV)/.stamp: requirements/importer.txt
+$(IMPORTER_VENV)/.stamp: requirements/importer.txt requirements/constraints.txt
 	[ -x $(IMPORTER_VENV)/bin/python ] || $(PYTHON) -m venv $(IMPORTER_VENV)
 	$(IMPORTER_VENV)/bin/pip install --quiet -r requirements/importer.txt
 	touch $@

@@ -12,7 +12,7 @@ DOCSITE_VENV := $(CURDIR)/.build/docsite-venv
 DOCSITE_DIR := $(CURDIR)/.build/docsite
 .PHONY: docsite
 TEST_TARGETS += docsite
-$(DOCSITE_VENV)/.stamp: requirements/docsite.txt
+$(DOCSITE_VENV)/.stamp: requirements/docsite.txt requirements/constraints.txt
 	[ -x $(DOCSITE_VENV)/bin/python ] || $(PYTHON) -m venv $(DOCSITE_VENV)
 	$(DOCSITE_VENV)/bin/pip install --quiet -r requirements/docsite.txt
 	touch $@
