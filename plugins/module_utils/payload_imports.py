@@ -22,11 +22,30 @@ tracebacks (``<zip>/ansible_collections/.../name.py``) and the same
 ``__file__``. Everything else, Ansible's own module_utils included, is left to
 the import system. Outside a zip (a checkout, the unit tests, ansible-test's
 import check) and on Python 2, whose zipimport compiles once, it does nothing.
+
+Compiling once still costs about 45 ms a live audit, more than anything else
+the module does beyond ping. So the finder also keeps each compiled module in
+a bytecode cache on the host, ``BytecodeCache``, the way Python keeps
+``__pycache__`` for the modules it imports from a directory: a host's first
+audit compiles and writes, every later one of the same collection version
+reads the code back (``marshal``, about 1.5 ms for all of them). Where it lives
+and when it is skipped is in ``cache_directory()``. An entry is used only when
+it carries this interpreter's magic number, the SHA-256 of the very source the
+zip holds now and of its own code, and when it and its directory belong to the
+effective user and nobody else can write them; anything else is compiled from
+the source as before. A cache that cannot be written (read-only or full file
+system, no home) is skipped for the run without a word: it never changes what
+the module reports.
 """
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import hashlib
+import marshal
+import os
+import stat
 import sys
+import tempfile
 
 PACKAGE = __name__.rpartition(".")[0]
 
@@ -34,9 +53,10 @@ PACKAGE = __name__.rpartition(".")[0]
 class CompileOnceFinder(object):
     """Finds and loads ``PACKAGE``'s plain modules from ``importer``'s zip, compiling each source once."""
 
-    def __init__(self, importer, package=PACKAGE):
+    def __init__(self, importer, package=PACKAGE, cache=None):
         self.importer = importer
         self.package = package
+        self.cache = cache
         self._sources = {}
 
     def _path(self, fullname):
@@ -73,8 +93,14 @@ class CompileOnceFinder(object):
         if source is None:
             source = self.importer.get_data(self._path(fullname))
         # Universal newlines and no __future__ flags inherited from this file, as zipimport compiles.
-        return compile(source.replace(b"\r\n", b"\n").replace(b"\r", b"\n"), self._path(fullname), "exec",
-                       dont_inherit=True)
+        source = source.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        path = self._path(fullname)
+        code = self.cache.load(fullname, source, path) if self.cache is not None else None
+        if code is None:
+            code = compile(source, path, "exec", dont_inherit=True)
+            if self.cache is not None:
+                self.cache.store(fullname, source, code)
+        return code
 
     def get_source(self, fullname):
         """The module's source, for tracebacks (linecache asks the loader)."""
@@ -87,8 +113,144 @@ class CompileOnceFinder(object):
         return False
 
 
-def compile_each_once(loader=None):
-    """Install ``CompileOnceFinder`` for this package when it is being imported from a zip; True if it was."""
+def cache_directory(environ=None):
+    """Where ``BytecodeCache`` keeps this interpreter's entries, or None when there is to be no cache.
+
+    ``NFDOCTOR_BYTECODE_CACHE`` set to ``off`` (or ``0``, ``no``, ``false``, empty) turns it off and an
+    absolute path moves it; otherwise it is ``nfdoctor/bytecode`` under ``$XDG_CACHE_HOME`` (when that is an
+    absolute path) or ``~/.cache`` of the user the module runs as, as pip keeps its cache. An interpreter
+    without a ``cache_tag`` (one that writes no ``.pyc`` files itself) gets none.
+    """
+    environ = os.environ if environ is None else environ
+    tag = getattr(getattr(sys, "implementation", None), "cache_tag", None)
+    if not tag:
+        return None
+    chosen = environ.get("NFDOCTOR_BYTECODE_CACHE")
+    if chosen is not None:
+        if chosen.strip().lower() in ("", "0", "off", "no", "false"):
+            return None
+        return os.path.join(chosen, tag) if os.path.isabs(chosen) else None
+    base = environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return os.path.join(base, "nfdoctor", "bytecode", tag)
+
+
+def _private(status):
+    """True if ``status`` (of an lstat or fstat) belongs to this process's user and nobody else may write it."""
+    return status.st_uid == os.geteuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+class BytecodeCache(object):
+    """Compiled modules of this package kept in ``directory``, one file per module, checked before use.
+
+    An entry is ``MAGIC`` (the interpreter's bytecode magic number), the SHA-256 of the module's source, the
+    SHA-256 of the marshalled code, then that code. ``load`` returns the code only when all three match and
+    the file and its directory are ``_private``; ``store`` writes a new entry to a temporary file in the
+    directory and renames it over the old one, so a reader sees a whole entry or none.
+    """
+
+    def __init__(self, directory, write=True):
+        from importlib.util import MAGIC_NUMBER  # novermin pylint: disable=import-outside-toplevel
+        self.directory = directory
+        self.magic = MAGIC_NUMBER
+        self.write = write
+        self._trusted = None
+
+    def _entry(self, fullname):
+        return os.path.join(self.directory, fullname.rpartition(".")[2] + ".bin")
+
+    def _directory_ok(self):
+        """True if the directory is there, a real directory, and ``_private``; decided once a run."""
+        if self._trusted is None:
+            try:
+                status = os.lstat(self.directory)
+            except OSError:
+                return False  # not there (yet): store() may make it
+            self._trusted = stat.S_ISDIR(status.st_mode) and _private(status)
+        return self._trusted
+
+    def load(self, fullname, source, path):
+        """The code object of ``fullname`` compiled from ``source``, with ``path`` as its file name, or None."""
+        if not self._directory_ok():
+            return None
+        try:
+            fd = os.open(self._entry(fullname), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                status = os.fstat(handle.fileno())
+                if not (stat.S_ISREG(status.st_mode) and _private(status)):
+                    return None
+                data = handle.read()
+        except OSError:
+            return None
+        head = len(self.magic) + 64
+        if (len(data) <= head or data[:len(self.magic)] != self.magic
+                or data[len(self.magic):len(self.magic) + 32] != hashlib.sha256(source).digest()
+                or data[len(self.magic) + 32:head] != hashlib.sha256(data[head:]).digest()):
+            return None
+        try:
+            code = marshal.loads(data[head:])
+        except (EOFError, ValueError, TypeError):
+            return None
+        _fix_filename(code, path)
+        return code
+
+    def store(self, fullname, source, code):
+        """Keep ``code`` (compiled from ``source``) for the next run; any failure only skips the cache."""
+        if not self.write:
+            return
+        try:
+            if not os.path.lexists(self.directory):
+                os.makedirs(self.directory, 0o700)
+        except OSError:
+            self.write = False  # no home, a read-only or full file system: no cache this run
+            return
+        if not self._directory_ok():
+            self.write = False  # someone else's, or writable by others: never written into
+            return
+        try:
+            data = marshal.dumps(code)
+        except ValueError:
+            return
+        blob = self.magic + hashlib.sha256(source).digest() + hashlib.sha256(data).digest() + data
+        temporary = None
+        try:
+            fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+            os.rename(temporary, self._entry(fullname))
+            temporary = None
+        except OSError:
+            self.write = False  # a full or read-only file system: stop trying for this run
+        finally:
+            if temporary is not None:
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
+
+
+def _fix_filename(code, path):
+    """Give ``code`` and the code nested in it ``path`` as their file name, as importlib does for a .pyc."""
+    try:
+        import _imp  # pylint: disable=import-outside-toplevel
+        _imp._fix_co_filename(code, path)  # pylint: disable=protected-access
+    except (ImportError, AttributeError):
+        pass
+
+
+def compile_each_once(loader=None, environ=None):
+    """Install ``CompileOnceFinder`` for this package when it is being imported from a zip; True if it was.
+
+    The finder keeps a ``BytecodeCache`` in ``cache_directory(environ)``; ``sys.dont_write_bytecode``
+    (``PYTHONDONTWRITEBYTECODE``, ``python -B``) makes it read the cache but write nothing, as for ``.pyc``.
+    """
     loader = __loader__ if loader is None else loader  # noqa: F821 (set by the import system)
     if sys.version_info[0] < 3 or type(loader).__name__ != "zipimporter":
         return False
@@ -96,5 +258,7 @@ def compile_each_once(loader=None):
         return False
     if any(isinstance(finder, CompileOnceFinder) for finder in sys.meta_path):
         return True
-    sys.meta_path.insert(0, CompileOnceFinder(loader))
+    directory = cache_directory(environ)
+    cache = BytecodeCache(directory, write=not sys.dont_write_bytecode) if directory else None
+    sys.meta_path.insert(0, CompileOnceFinder(loader, cache=cache))
     return True

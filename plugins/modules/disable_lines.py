@@ -32,6 +32,9 @@ description:
     changed, with their backups, and C(changed=true).
   - A file that cannot be read as UTF-8 text is skipped with a warning, or fails the task when it appears to contain a
     match, so a file is never half-understood and rewritten.
+notes:
+  - Like M(nfdoctor.netfilter.netfilter_facts), it keeps the collection's compiled module_utils in its bytecode cache
+    (C(~/.cache/nfdoctor/bytecode/)); C(NFDOCTOR_BYTECODE_CACHE=off) keeps none. See that module's notes.
 author:
   - nfdoctor maintainers (@nfdoctor)
 options:

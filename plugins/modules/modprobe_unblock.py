@@ -90,6 +90,8 @@ options:
     type: bool
     default: true
 notes:
+  - Like M(nfdoctor.netfilter.netfilter_facts), it keeps the collection's compiled module_utils in its bytecode cache
+    (C(~/.cache/nfdoctor/bytecode/)); C(NFDOCTOR_BYTECODE_CACHE=off) keeps none. See that module's notes.
   - A file in C(/etc/modprobe.d) that is a symbolic link is replaced by a regular file with the edited content; the
     link target is not changed (it may be a vendor file).
   - C(/etc/modprobe.conf) is ignored, as kmod ignores it. Hosts that still use module-init-tools (RHEL 6 and older) are

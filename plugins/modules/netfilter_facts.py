@@ -138,7 +138,8 @@ extends_documentation_fragment: []
 attributes:
   check_mode:
     support: full
-    description: The module never changes the host; it runs the same in check mode.
+    description: The module never changes the host's configuration or state; it runs the same in check
+      mode, bytecode cache included (see the notes).
   diff_mode:
     support: none
     description: Nothing changes, so there is nothing to show.
@@ -147,6 +148,15 @@ attributes:
     description: Returns C(ansible_facts.nfdoctor).
 notes:
   - Finding IDs are a stable public contract; see the collection README for the catalogue.
+  - The one file the module writes is its own bytecode cache, as Python keeps C(__pycache__) for
+    what it imports from a directory. On Python 3 each of the collection's module_utils is compiled
+    once and kept in C(~/.cache/nfdoctor/bytecode/<interpreter>/) of the user the module runs as
+    (under C($XDG_CACHE_HOME) when set; about 0.7 MB, one file per module, private to that user),
+    so later audits of the host skip compiling (about 40 ms of CPU each). An entry runs only when it
+    matches the interpreter, the very source shipped in this run and its own checksum, and no other
+    user can have written it. Set the environment variable C(NFDOCTOR_BYTECODE_CACHE) to C(off) to keep
+    none (or to an absolute path to keep it there); with C(PYTHONDONTWRITEBYTECODE) set it is read
+    but not written. A cache that cannot be written is skipped and changes nothing the module reports.
   - Managed hosts need Python 2.7 or 3.6 and later; hosts without Python can be audited
     offline from a tree collected by C(nfdoctor.netfilter.capture).
 seealso:

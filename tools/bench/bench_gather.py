@@ -72,10 +72,10 @@ def ansiballz_payload(module, work, collections=None, label=None):
     return payloads[0]
 
 
-def time_payload(path):
+def time_payload(path, env=None):
     """(wall seconds, CPU seconds of the process) of one payload run."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     stdout = proc.stdout.read().decode("utf-8", "replace")
     _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
@@ -116,7 +116,7 @@ def compile_costs(path, rounds=5):
     return sorted(costs, reverse=True)
 
 
-def run_probe(path):
+def run_probe(path, env=None):
     """(patterns ``re`` compiled, names of the payload's modules imported, {file in the zip: compile() calls})
     in one run of the payload. zipimport compiles a source module twice on Python 3 (python/cpython#141276);
     the counts show what a run really compiles."""
@@ -134,7 +134,7 @@ def run_probe(path):
              "sys.stderr.write('PROBE %%d %%s\\n' %% (len(re._cache), ' '.join(sorted(sys.modules))))\n"
              "sys.stderr.write('COUNTS %%s\\n' %% json.dumps(counts))\n"
              % (path, path))
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, env=env)
     found = re.search(r"PROBE (\d+) (.*)", proc.stderr)
     counts = re.search(r"COUNTS (.*)", proc.stderr)
     return ((int(found.group(1)), set(found.group(2).split())) if found else (None, set())) + (
@@ -146,17 +146,21 @@ def _module_name(name):
 
 
 def _paid(files, counts):
-    """(compile() calls, milliseconds) a run spends compiling ``files``, as [(best seconds, bytes, name)]."""
-    calls = sum(counts.get(name, 1) for _seconds, _size, name in files)
-    return calls, 1000 * sum(seconds * counts.get(name, 1) for seconds, _size, name in files)
+    """(compile() calls, milliseconds) a run spends compiling ``files``, as [(best seconds, bytes, name)].
+
+    A file the probe saw imported but never compiled came from the bytecode cache; with no counts at all
+    (a zipimport written in C, whose compiles the probe cannot see) each file is taken as compiled once."""
+    default = 0 if counts else 1
+    calls = sum(counts.get(name, default) for _seconds, _size, name in files)
+    return calls, 1000 * sum(seconds * counts.get(name, default) for seconds, _size, name in files)
 
 
 def print_costs(payloads, top=12):
     print("what one run of each payload compiles: the files it imports, best of 5 compile() calls each, times")
     print("the compile() calls the run makes of each (zipimport compiles a file twice: python/cpython#141276),")
     print("and the regular expressions compiled (on this host; a payload carries more files than a run imports)")
-    for label, path in payloads:
-        patterns, imported, counts = run_probe(path)
+    for label, path, env in payloads:
+        patterns, imported, counts = run_probe(path, env)
         costs = [c for c in compile_costs(path) if _module_name(c[2]) in imported]
         ours = [c for c in costs if c[2].startswith("ansible_collections/nfdoctor/")]
 
@@ -164,7 +168,8 @@ def print_costs(payloads, top=12):
               "re patterns: %s" % ((label, len(costs)) + _paid(costs, counts) + (len(ours), sum(c[1] for c in ours) // 1024)
                                    + _paid(ours, counts) + (patterns,)))
         for seconds, size, name in ours[:top]:
-            print("    %5.1f ms x%d %6d B  %s" % (1000 * seconds, counts.get(name, 1), size, name.rsplit("/", 1)[-1]))
+            print("    %5.1f ms x%d %6d B  %s" % (1000 * seconds, counts.get(name, 1 if not counts else 0), size,
+                                                  name.rsplit("/", 1)[-1]))
 
 
 def baseline_collections(rev, work):
@@ -181,31 +186,52 @@ def baseline_collections(rev, work):
     return root
 
 
+def cache_env(cache):
+    """The environment a payload runs in: the bytecode cache in ``cache`` (or ``off``), as a host writes it.
+
+    ``PYTHONDONTWRITEBYTECODE`` is dropped because payload_imports then writes no cache, and an ssh session
+    on a managed host does not usually set it."""
+    env = dict((key, value) for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE")
+    env["NFDOCTOR_BYTECODE_CACHE"] = cache
+    return env
+
+
 def bench_ansiballz(runs, baseline=None):
+    """Time the payloads of netfilter_facts (with its bytecode cache warm, and without one) and ping, alternating.
+
+    The warm run is what every audit of a host after its first costs (payload_imports.BytecodeCache); the run
+    without a cache is the first audit of a host, or one with ``NFDOCTOR_BYTECODE_CACHE=off``."""
     work = tempfile.mkdtemp(prefix="nfdoctor-bench-")
     try:
-        payloads = {"netfilter_facts": ansiballz_payload("nfdoctor.netfilter.netfilter_facts", work),
-                    "ping": ansiballz_payload("ansible.builtin.ping", work)}
+        ours = ansiballz_payload("nfdoctor.netfilter.netfilter_facts", work)
+        warm = cache_env(os.path.join(work, "bytecode"))
+        payloads = {"netfilter_facts": (ours, warm), "uncached": (ours, cache_env("off")),
+                    "ping": (ansiballz_payload("ansible.builtin.ping", work), warm)}
         if baseline:
-            payloads["baseline"] = ansiballz_payload("nfdoctor.netfilter.netfilter_facts", work,
-                                                     collections=baseline_collections(baseline, work),
-                                                     label="baseline")
+            payloads["baseline"] = (ansiballz_payload("nfdoctor.netfilter.netfilter_facts", work,
+                                                      collections=baseline_collections(baseline, work),
+                                                      label="baseline"),
+                                    cache_env(os.path.join(work, "bytecode-baseline")))
+        time_payload(*payloads["netfilter_facts"])  # the host's first audit: it fills the cache
+        if baseline:
+            time_payload(*payloads["baseline"])
         wall = dict((name, []) for name in payloads)
         cpu = dict((name, []) for name in payloads)
         for _round in range(runs):
-            for name, path in sorted(payloads.items()):
-                elapsed, seconds = time_payload(path)
+            for name, (path, env) in sorted(payloads.items()):
+                elapsed, seconds = time_payload(path, env)
                 wall[name].append(elapsed)
                 cpu[name].append(seconds)
-        print_costs([("netfilter_facts", payloads["netfilter_facts"])]
-                    + ([("netfilter_facts at %s" % baseline[:12], payloads["baseline"])] if baseline else [])
-                    + [("ping", payloads["ping"])])
+        print_costs([("netfilter_facts",) + payloads["netfilter_facts"],
+                     ("netfilter_facts, no cache",) + payloads["uncached"]]
+                    + ([("netfilter_facts at %s" % baseline[:12],) + payloads["baseline"]] if baseline else [])
+                    + [("ping",) + payloads["ping"]])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     med = dict((name, statistics.median(values)) for name, values in wall.items())
     cpu_med = dict((name, statistics.median(values)) for name, values in cpu.items())
     print("through AnsiballZ (as a managed host runs it), median of %d runs each, wall / CPU seconds" % runs)
-    rows = [("nfdoctor.netfilter_facts", "netfilter_facts")]
+    rows = [("nfdoctor.netfilter_facts", "netfilter_facts"), ("  no bytecode cache", "uncached")]
     if baseline:
         rows.append(("netfilter_facts at %s" % baseline[:12], "baseline"))
     rows.append(("ansible.builtin.ping", "ping"))
@@ -213,6 +239,8 @@ def bench_ansiballz(runs, baseline=None):
         print("  %-26s %7.3f s  %7.3f s CPU" % (label, med[name], cpu_med[name]))
     print("  netfilter_facts/ping: %.2f wall, %.2f CPU (goal: 1.15 or less)" % (
         med["netfilter_facts"] / med["ping"], cpu_med["netfilter_facts"] / cpu_med["ping"]))
+    print("  without the bytecode cache (a host's first audit), netfilter_facts/ping: %.2f wall, %.2f CPU" % (
+        med["uncached"] / med["ping"], cpu_med["uncached"] / cpu_med["ping"]))
     if baseline:
         print("  at %s, netfilter_facts/ping: %.2f wall, %.2f CPU" % (
             baseline[:12], med["baseline"] / med["ping"], cpu_med["baseline"] / cpu_med["ping"]))
