@@ -118,13 +118,17 @@ def cache_directory(environ=None):
 
     ``NFDOCTOR_BYTECODE_CACHE`` set to ``off`` (or ``0``, ``no``, ``false``, empty) turns it off and an
     absolute path moves it; otherwise it is ``nfdoctor/bytecode`` under ``$XDG_CACHE_HOME`` (when that is an
-    absolute path) or ``~/.cache`` of the user the module runs as, as pip keeps its cache. An interpreter
-    without a ``cache_tag`` (one that writes no ``.pyc`` files itself) gets none.
+    absolute path) or ``~/.cache`` of the user the module runs as, as pip keeps its cache. The last component
+    is the interpreter's ``cache_tag`` (``cpython-311``), with ``-opt1`` or ``-opt2`` under ``python -O`` or
+    ``-OO``, whose code differs, as Python names its ``.pyc`` files; an interpreter without a ``cache_tag``
+    (one that writes no ``.pyc`` files itself) gets none.
     """
     environ = os.environ if environ is None else environ
     tag = getattr(getattr(sys, "implementation", None), "cache_tag", None)
     if not tag:
         return None
+    if sys.flags.optimize:
+        tag = "%s-opt%d" % (tag, sys.flags.optimize)
     chosen = environ.get("NFDOCTOR_BYTECODE_CACHE")
     if chosen is not None:
         if chosen.strip().lower() in ("", "0", "off", "no", "false"):

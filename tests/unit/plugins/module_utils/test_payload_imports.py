@@ -336,6 +336,19 @@ def test_off_and_dont_write_bytecode(tmp_path):
     assert not (directory / "alpha.bin").exists()
 
 
+def test_optimized_code_is_kept_apart(tmp_path):
+    """Under python -O the asserts are compiled out: that code is never served to a run without -O."""
+    cache = tmp_path / "cache"
+    files = dict(FILES)
+    files["zpkg/mu/alpha.py"] = "try:\n    assert False\n    VALUE = 1\nexcept AssertionError:\n    VALUE = 10\n"
+    plain = [run(sys.executable, tmp_path, "install", cache, files=files) for _round in range(2)]
+    optimized = [run(sys.executable, tmp_path, "install", cache, files=files, PYTHONOPTIMIZE="1") for _round in range(2)]
+    assert [r["beta"][0] for r in plain] == [11, 11] and [r["beta"][0] for r in optimized] == [2, 2]
+    assert [compiled(r)["alpha.py"] for r in plain + optimized] == [1, 0, 1, 0]
+    tag = sys.implementation.cache_tag
+    assert sorted(os.listdir(str(cache))) == [tag, tag + "-opt1"]
+
+
 def test_python2_writes_no_cache(tmp_path):
     python = interpreter("2.7")
     if python is None:
