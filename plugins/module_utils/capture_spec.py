@@ -505,6 +505,8 @@ def name_matches(pattern, name):
         return pattern == name
     if name.startswith(".") and not pattern.startswith("."):
         return False
+    if pattern[0] == "*" and not any(ch in pattern[1:] for ch in "*?["):
+        return name.endswith(pattern[1:])  # '*.service', the most common; fnmatch's answer, without its regex
     return fnmatch.fnmatchcase(name, pattern)
 
 

@@ -97,6 +97,12 @@ def _is_utf8(name):
     return True
 
 
+def _plain_absolute(path):
+    """True for an absolute, normalised path that names an entry ('/a/b', not '/', '/a/../b' or 'a/b')."""
+    name = os.path.basename(path)
+    return (os.path.isabs(path) and name not in ("", ".", "..") and os.path.normpath(path) == path)
+
+
 def json_safe(value):
     """A copy of a JSON-able document whose every string is valid UTF-8 text."""
     if isinstance(value, dict):
@@ -199,26 +205,26 @@ class HostSource(object):
             return None, "path leaves the captured tree"
         return current, None
 
-    def _live_realpath(self, path):
+    def _live_realpath(self, path, not_link=False):
         """``os.path.realpath(path)``, with the real path of each directory remembered.
 
         The audit reads hundreds of files in a few directories (unit files,
         /proc/PID): resolving every component of every path again cost more
         than reading the files. Only a plain last component is joined to its
-        directory's remembered real path, and only when it is not a link; any
-        other path goes to ``os.path.realpath`` itself.
+        directory's remembered real path, and only when it is not a link
+        (``not_link``: the caller's lstat has said so); any other path goes to
+        ``os.path.realpath`` itself.
         """
         real = self._live_real.get(path)
         if real is not None:
             return real
         directory, name = os.path.split(path)
-        if (name in ("", ".", "..") or not os.path.isabs(path) or os.path.normpath(path) != path
-                or directory == path):
+        if not _plain_absolute(path):
             real = os.path.realpath(path)
         else:
             real_dir = self._live_realpath(directory)
             candidate = os.path.join(real_dir, name)
-            real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+            real = candidate if not_link or not os.path.islink(candidate) else os.path.realpath(candidate)
         if len(self._live_real) < MAX_LIVE_REAL_PATHS:
             self._live_real[path] = real
         return real
@@ -237,6 +243,29 @@ class HostSource(object):
     def isdir(self, path):
         real, _reason = self._resolve(path)
         return real is not None and os.path.isdir(real)
+
+    def _live_entry(self, path):
+        """(real path, lstat result) of a live host path whose last name is not a link, else None.
+
+        On a live host such a path is its own file once its directories are
+        followed, as the kernel follows them: one lstat tells what ``isdir``,
+        ``is_masked``, ``same_file_seen`` and ``read`` each asked with calls of
+        their own (the audit reads some 250 files, half of them unit files).
+        A captured tree, a link (a mask), a path that is not plain and
+        absolute, and a path lstat cannot reach go the long way, which says
+        why. A missing path raises OSError(ENOENT) for the caller.
+        """
+        if self.captured or not _plain_absolute(path):
+            return None
+        try:
+            info = os.lstat(path)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                raise
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            return None
+        return self._live_realpath(path, not_link=True), info
 
     # Links followed to tell a mask; the kernel gives up at 40 (ELOOP).
     MASK_LINK_HOPS = 40
@@ -346,21 +375,33 @@ class HostSource(object):
         links read as empty text (a masked unit).
         """
         limit = self.max_bytes if max_bytes is None else max_bytes
-        if self.is_masked(path):
-            return ""
-        real, reason = self._resolve(path)
-        if real is None:
-            self.error(path, reason)
-            return None
         try:
-            info = os.stat(real)
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                if not quiet_missing:
-                    self.error(path, "not present")
-            else:
-                self.error(path, "cannot stat: %s" % exc.strerror)
+            entry, missing = self._live_entry(path), False
+        except OSError:  # a live path that is not there
+            entry, missing = None, True
+        if entry is None and not missing:
+            if self.is_masked(path):
+                return ""
+            real, reason = self._resolve(path)
+            if real is None:
+                self.error(path, reason)
+                return None
+            try:
+                entry = (real, os.stat(real))
+            except OSError as exc:
+                if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    self.error(path, "cannot stat: %s" % exc.strerror)
+                    return None
+                missing = True
+        if missing:
+            if not quiet_missing:
+                self.error(path, "not present")
             return None
+        real, info = entry
+        return self._read_located(path, real, info, limit, binary_ok)
+
+    def _read_located(self, path, real, info, limit, binary_ok=False):
+        """``read`` of a host path once it is located: its real path and what stat said of it."""
         if not stat.S_ISREG(info.st_mode):
             if not stat.S_ISDIR(info.st_mode):
                 self.error(path, "not a regular file; not read")
@@ -426,12 +467,18 @@ class HostSource(object):
             return False
         if real in seen:
             return True
-        seen.add(real)
         try:
             info = os.stat(real)
         except OSError:
-            return False
-        if not stat.S_ISREG(info.st_mode):
+            info = None
+        return self._seen(path, real, info, seen)
+
+    def _seen(self, path, real, info, seen):
+        """``same_file_seen`` of a located path: ``info`` is what stat said of ``real`` (None: it could not)."""
+        if real in seen:
+            return True
+        seen.add(real)
+        if info is None or not stat.S_ISREG(info.st_mode):
             return False
         inode = (info.st_dev, info.st_ino)
         if inode in seen:
@@ -451,9 +498,24 @@ class HostSource(object):
         """
         out = {}
         seen = set()
+        limit = self.max_bytes if max_bytes is None else max_bytes
         for pattern in patterns:
             for path in self.glob(pattern):
-                if path in out or self.isdir(path):
+                if path in out:
+                    continue
+                try:
+                    entry = self._live_entry(path)
+                except OSError:
+                    continue  # gone since the directory was listed
+                if entry is not None:
+                    real, info = entry
+                    if stat.S_ISDIR(info.st_mode) or self._seen(path, real, info, seen):
+                        continue
+                    text = self._read_located(path, real, info, limit)
+                    if text is not None:
+                        out[path] = text
+                    continue
+                if self.isdir(path):
                     continue
                 if self.is_masked(path):
                     out[path] = mask

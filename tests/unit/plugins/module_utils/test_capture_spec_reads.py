@@ -42,7 +42,9 @@ SOS_VERSIONS = [
     ("healthy-debian12-docker", "4.5.0"),
 ]
 OPERATIONS = {"read": "read", "read_tail": "read", "exists": "exists", "isdir": "exists", "is_masked": "exists",
-              "link_target_name": "exists", "listdir": "listdir", "names": "listdir"}
+              "link_target_name": "exists", "listdir": "listdir", "names": "listdir",
+              # read_files reads a live host's plain files through it, without read()
+              "_read_located": "read"}
 
 
 class Recorder(object):
@@ -208,3 +210,17 @@ def test_live_commands_must_be_captured_or_stand_in():
 ])
 def test_path_matches_like_the_shell(pattern, path, expected):
     assert spec.path_matches(pattern, path, "6.1.0-18-amd64" if "6.1" in path else None) is expected
+
+
+NAMES = ["a.service", "a.service.d", ".hidden.service", "service", ".service", "a.servicex", "x.SERVICE",
+         "a\nb.service", "[x].conf", "a]", "a.conf", "a*.conf", "nm\\.conf", "", "."]
+
+
+@pytest.mark.parametrize("pattern", ["*.service", "*.conf", "*", "*]", "*\\.conf", "*.service.d", "*[.]conf",
+                                     "*.*", "a*", "?.conf", ".*", "*a?"])
+def test_name_matches_is_fnmatch_without_the_leading_dot(pattern):
+    """name_matches answers '*suffix' without fnmatch's regex (issue 15): the answer stays fnmatch's."""
+    import fnmatch
+    for name in NAMES:
+        expected = fnmatch.fnmatchcase(name, pattern) and not (name.startswith(".") and not pattern.startswith("."))
+        assert spec.name_matches(pattern, name) is expected, (pattern, name)
