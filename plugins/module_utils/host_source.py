@@ -55,6 +55,10 @@ MAX_LIVE_REAL_PATHS = 100000
 # An error names a path and says why; an exception quoting a whole file must not.
 MAX_ERROR_CHARS = 2000
 PY3 = sys.version_info[0] >= 3
+# How a command gets a session of its own. Python 3 calls setsid() itself and can then spawn with vfork, where
+# a preexec_fn forces a fork of the whole module process: 1.7 against 3.1 ms a command here (issue 15).
+# Python 2.7 has no start_new_session.
+NEW_SESSION = {"start_new_session": True} if PY3 else {"preexec_fn": os.setsid}
 # str and bytes on Python 3; unicode and str on Python 2.
 TEXT_TYPES = (bytes, type(b"".decode("ascii")))
 
@@ -642,7 +646,7 @@ class HostSource(object):
             proc = subprocess.Popen(
                 [exe] + list(argv[1:]), stdin=devnull,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                close_fds=True, preexec_fn=os.setsid)
+                close_fds=True, **NEW_SESSION)
         except OSError as exc:
             self.error(label, "cannot run: %s" % exc.strerror)
             return None

@@ -232,6 +232,41 @@ def test_live_command_timeout_is_reported(monkeypatch):
     assert "timed out" in src.errors[0]["message"]
 
 
+def test_live_command_leads_a_session_of_its_own(monkeypatch):
+    """A command is the leader of a new session (so a timeout can kill the group), not of ours."""
+    src = HostSource("/")
+    monkeypatch.setattr(src, "which", lambda name: sys.executable)
+    out = src.command(["python", "-c", "import os; print('%d %d %d' % (os.getpid(), os.getsid(0), os.getpgrp()))"])
+    pid, sid, pgrp = [int(word) for word in out.split()]
+    assert sid == pid == pgrp
+    assert sid != os.getsid(0)
+
+
+def test_a_timeout_kills_the_commands_children_too(monkeypatch, tmp_path):
+    src = HostSource("/", timeout=0.5)
+    monkeypatch.setattr(src, "which", lambda name: sys.executable)
+    pid_file = tmp_path / "child.pid"
+    script = ("import subprocess, sys, time\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+              "open(%r, 'w').write(str(child.pid))\n"
+              "time.sleep(60)\n" % str(pid_file))
+    started = time.time()
+    assert src.command(["python", "-c", script]) is None
+    assert time.time() - started < 5  # the child holds the output pipe: alive, it would hold the audit too
+    assert "timed out" in src.errors[0]["message"]
+    child = int(pid_file.read_text())
+    for _attempt in range(50):  # SIGKILL is sent; the child's parent is gone, init reaps it
+        try:
+            with open("/proc/%d/stat" % child) as handle:
+                gone = handle.read().split(") ", 1)[1].startswith("Z")
+        except OSError:
+            gone = True
+        if gone:
+            break
+        time.sleep(0.1)
+    assert gone
+
+
 def test_live_command_runs_in_the_c_locale(monkeypatch):
     src = HostSource("/")
     monkeypatch.setattr(src, "which", lambda name: sys.executable)
