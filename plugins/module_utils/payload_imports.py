@@ -95,11 +95,13 @@ class CompileOnceFinder(object):
         # Universal newlines and no __future__ flags inherited from this file, as zipimport compiles.
         source = source.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         path = self._path(fullname)
-        code = self.cache.load(fullname, source, path) if self.cache is not None else None
+        if self.cache is None:
+            return compile(source, path, "exec", dont_inherit=True)
+        digest = hashlib.sha256(source).digest()  # the entry's key, for load and for store
+        code = self.cache.load(fullname, digest, path)
         if code is None:
             code = compile(source, path, "exec", dont_inherit=True)
-            if self.cache is not None:
-                self.cache.store(fullname, source, code)
+            self.cache.store(fullname, digest, code)
         return code
 
     def get_source(self, fullname):
@@ -177,8 +179,9 @@ class BytecodeCache(object):
             self._trusted = stat.S_ISDIR(status.st_mode) and _private(status)
         return self._trusted
 
-    def load(self, fullname, source, path):
-        """The code object of ``fullname`` compiled from ``source``, with ``path`` as its file name, or None."""
+    def load(self, fullname, digest, path):
+        """The code object of ``fullname`` compiled from the source whose SHA-256 is ``digest``, with ``path`` as
+        its file name, or None."""
         if not self._directory_ok():
             return None
         try:
@@ -195,7 +198,7 @@ class BytecodeCache(object):
             return None
         head = len(self.magic) + 64
         if (len(data) <= head or data[:len(self.magic)] != self.magic
-                or data[len(self.magic):len(self.magic) + 32] != hashlib.sha256(source).digest()
+                or data[len(self.magic):len(self.magic) + 32] != digest
                 or data[len(self.magic) + 32:head] != hashlib.sha256(data[head:]).digest()):
             return None
         try:
@@ -205,8 +208,9 @@ class BytecodeCache(object):
         _fix_filename(code, path)
         return code
 
-    def store(self, fullname, source, code):
-        """Keep ``code`` (compiled from ``source``) for the next run; any failure only skips the cache."""
+    def store(self, fullname, digest, code):
+        """Keep ``code`` (compiled from the source whose SHA-256 is ``digest``) for the next run; any failure only
+        skips the cache."""
         if not self.write:
             return
         try:
@@ -222,7 +226,7 @@ class BytecodeCache(object):
             data = marshal.dumps(code)
         except ValueError:
             return
-        blob = self.magic + hashlib.sha256(source).digest() + hashlib.sha256(data).digest() + data
+        blob = self.magic + digest + hashlib.sha256(data).digest() + data
         temporary = None
         try:
             fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
