@@ -86,9 +86,7 @@ def test_a_hosts_second_audit_compiles_none_of_ours(tmp_path):
     assert sorted(name.rpartition("/")[2][:-len(".py")] + ".bin" for name in compiled_first
                   if not name.endswith("/payload_imports.py")) == entries
     assert [name.rpartition("/")[2] for name in compiled_second] == ["payload_imports.py"]
-    # The same audit: the facts are the same apart from the clock.
-    for facts in (first["ansible_facts"]["nfdoctor"], second["ansible_facts"]["nfdoctor"]):
-        facts.pop("gathered_at")
+    # The same audit: the same findings and the same facts' keys (a live host's counters move between runs).
     assert [f["id"] for f in second["ansible_facts"]["nfdoctor"]["findings"]] == [
         f["id"] for f in first["ansible_facts"]["nfdoctor"]["findings"]]
     assert second["ansible_facts"]["nfdoctor"].keys() == first["ansible_facts"]["nfdoctor"].keys()

@@ -150,9 +150,13 @@ def _paid(files, counts):
 
     A file the probe saw imported but never compiled came from the bytecode cache; with no counts at all
     (a zipimport written in C, whose compiles the probe cannot see) each file is taken as compiled once."""
-    default = 0 if counts else 1
-    calls = sum(counts.get(name, default) for _seconds, _size, name in files)
-    return calls, 1000 * sum(seconds * counts.get(name, default) for seconds, _size, name in files)
+    calls = sum(_compiles(counts, name) for _seconds, _size, name in files)
+    return calls, 1000 * sum(seconds * _compiles(counts, name) for seconds, _size, name in files)
+
+
+def _compiles(counts, name):
+    """compile() calls of ``name`` in a run (``_paid``: once when the probe saw no counts at all)."""
+    return counts.get(name, 0 if counts else 1)
 
 
 def print_costs(payloads, top=12):
@@ -168,8 +172,7 @@ def print_costs(payloads, top=12):
               "re patterns: %s" % ((label, len(costs)) + _paid(costs, counts) + (len(ours), sum(c[1] for c in ours) // 1024)
                                    + _paid(ours, counts) + (patterns,)))
         for seconds, size, name in ours[:top]:
-            print("    %5.1f ms x%d %6d B  %s" % (1000 * seconds, counts.get(name, 1 if not counts else 0), size,
-                                                  name.rsplit("/", 1)[-1]))
+            print("    %5.1f ms x%d %6d B  %s" % (1000 * seconds, _compiles(counts, name), size, name.rsplit("/", 1)[-1]))
 
 
 def baseline_collections(rev, work):
